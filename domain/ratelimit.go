@@ -1,0 +1,30 @@
+package domain
+
+import "time"
+
+// RateBucket is one rate-limit rule: at most Limit requests per Window per key.
+// A Limit <= 0 disables the bucket.
+type RateBucket struct {
+	Name   string
+	Limit  int
+	Window time.Duration
+}
+
+// The buckets of SPEC 4 with their default limits.
+var (
+	BucketDeviceCode      = RateBucket{Name: "device_code", Limit: 60, Window: time.Hour}
+	BucketLookup          = RateBucket{Name: "lookup", Limit: 60, Window: 5 * time.Minute}
+	BucketSSOInitiate     = RateBucket{Name: "sso_initiate", Limit: 60, Window: time.Hour}
+	BucketDecision        = RateBucket{Name: "decision", Limit: 10, Window: time.Hour}
+	BucketApproveExternal = RateBucket{Name: "approve_external", Limit: 10, Window: time.Hour}
+	BucketMe              = RateBucket{Name: "me", Limit: 60, Window: time.Minute}
+	BucketBearer          = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute}
+	BucketLoginIP         = RateBucket{Name: "login_ip", Limit: 20, Window: 15 * time.Minute}
+	BucketLoginEmail      = RateBucket{Name: "login_email", Limit: 10, Window: 15 * time.Minute}
+)
+
+// RateDecision is a limiter's answer. RetryAfter is set (>= 1 s) when refused.
+type RateDecision struct {
+	Allowed    bool
+	RetryAfter time.Duration
+}

@@ -1,0 +1,43 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// CacheNegative marks a cached negative answer for a token hash.
+type CacheNegative string
+
+// Negative markers (SPEC 3.4): cached 10 s.
+const (
+	CacheHit     CacheNegative = ""
+	CacheInvalid CacheNegative = "invalid"
+	CacheExpired CacheNegative = "expired"
+)
+
+// CacheEntry is what the bearer cache holds for a token hash: the row
+// (positive entry) or a negative marker.
+type CacheEntry struct {
+	Negative CacheNegative
+	Token    domain.AccessToken
+}
+
+// TokenCache caches bearer validation results by token hash. It is an
+// optimisation: callers treat errors as misses.
+type TokenCache interface {
+	// Get returns the entry for hash, ok=false on a miss.
+	Get(ctx context.Context, hash string) (CacheEntry, bool, error)
+	// Put stores e for hash for ttl.
+	Put(ctx context.Context, hash string, e CacheEntry, ttl time.Duration) error
+	// Invalidate drops hash on every instance sharing the cache.
+	Invalidate(ctx context.Context, hash string) error
+}
+
+// Locker hands out a named, time-bounded lock shared by every instance.
+type Locker interface {
+	// TryLock takes name for ttl if free. ok=false means another holder has it.
+	// unlock releases it only if this call still holds it.
+	TryLock(ctx context.Context, name string, ttl time.Duration) (unlock func(context.Context) error, ok bool, err error)
+}
