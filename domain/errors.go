@@ -21,6 +21,10 @@ var (
 	ErrAuthorizationPending = errors.New("authorization_pending")
 	// ErrAccessDenied reports a flow the user denied.
 	ErrAccessDenied = errors.New("access_denied")
+	// ErrExpiredOrUnknown reports a decision or lookup on a user code that names no live flow.
+	ErrExpiredOrUnknown = errors.New("expired_or_unknown")
+	// ErrMissingToken reports a request to a bearer route without an Authorization header.
+	ErrMissingToken = errors.New("missing bearer token")
 	// ErrAlreadyResolved reports a decision on a flow that is no longer pending.
 	ErrAlreadyResolved = errors.New("already resolved")
 	// ErrClaimLost reports a finish or release whose claim was taken over or is gone.

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// Cache lifetimes of SPEC 3.4.
+const (
+	PositiveCacheTTL = 60 * time.Second
+	NegativeCacheTTL = 10 * time.Second
+)
+
+// Authenticator validates bearer tokens (SPEC 3.4): kind by prefix, hash,
+// per-token rate limit, cache, then database; expiry is re-checked on every
+// cache hit and the first presentation after expiry revokes the row.
+type Authenticator struct {
+	Env
+	Kinds   *domain.KindRegistry
+	Tokens  ports.TokenRepository
+	Expirer ports.TokenExpirer
+	Cache   ports.TokenCache // optional
+	Limiter ports.RateLimiter
+	// Bucket is the per-token bucket (OPENAPI_RATE_LIMIT_PER_TOKEN; Limit 0 disables).
+	Bucket  domain.RateBucket
+	Touch   *LastUsed // optional
+	Enabled bool
+}
+
+// BearerToken extracts the token from an Authorization header value
+// (scheme case-insensitive). ok=false when there is no bearer credential.
+func BearerToken(header string) (string, bool) {
+	scheme, tok, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// Authenticate validates the Authorization header value.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (domain.Principal, error) {
+	if !a.Enabled {
+		return domain.Principal{}, domain.ErrBearerDisabled
+	}
+	token, ok := BearerToken(header)
+	if !ok {
+		return domain.Principal{}, domain.ErrMissingToken
+	}
+	return a.Validate(ctx, token)
+}
+
+// Validate validates a bare token string.
+func (a *Authenticator) Validate(ctx context.Context, token string) (domain.Principal, error) {
+	kind, ok := a.Kinds.KindOf(token)
+	if !ok || len(token) > 128 {
+		return domain.Principal{}, domain.ErrInvalidToken
+	}
+	hash := domain.HashSecret(token)
+	now := a.now()
+	if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
+		return domain.Principal{}, err
+	}
+	row, err := a.resolve(ctx, hash, now)
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	if (kind.Subject == domain.SubjectAccount) != (row.AccountID != "") || row.Prefix != kind.Prefix {
+		return domain.Principal{}, domain.ErrInvalidToken
+	}
+	if a.Touch != nil {
+		a.Touch.Seen(row.ID, now)
+	}
+	return domain.Principal{
+		Kind: kind, TokenID: row.ID, TokenHash: hash, SubjectEmail: row.SubjectEmail,
+		SubjectIssuer: row.SubjectIssuer, AccountID: row.AccountID, ClientID: row.ClientID, ExpiresAt: row.ExpiresAt,
+	}, nil
+}
+
+// resolve finds the live row for hash through the cache, then the database.
+func (a *Authenticator) resolve(ctx context.Context, hash string, now time.Time) (domain.AccessToken, error) {
+	if a.Cache != nil {
+		e, hit, err := a.Cache.Get(ctx, hash)
+		if err != nil {
+			a.log().WarnContext(ctx, "token cache read failed; using the database", "err", err)
+		} else if hit {
+			switch e.Negative {
+			case ports.CacheInvalid:
+				return domain.AccessToken{}, domain.ErrInvalidToken
+			case ports.CacheExpired:
+				return domain.AccessToken{}, domain.ErrTokenExpired
+			}
+			if now.Before(e.Token.ExpiresAt) {
+				return e.Token, nil
+			}
+			return domain.AccessToken{}, a.expire(ctx, hash, e.Token, now)
+		}
+	}
+	row, err := a.Tokens.ByHash(ctx, hash)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !row.RevokedAt.IsZero()) {
+		a.put(ctx, hash, ports.CacheEntry{Negative: ports.CacheInvalid}, NegativeCacheTTL)
+		return domain.AccessToken{}, domain.ErrInvalidToken
+	}
+	if err != nil {
+		return domain.AccessToken{}, err
+	}
+	if !now.Before(row.ExpiresAt) {
+		return domain.AccessToken{}, a.expire(ctx, hash, row, now)
+	}
+	ttl := PositiveCacheTTL
+	if left := row.ExpiresAt.Sub(now); left < ttl {
+		ttl = left
+	}
+	a.put(ctx, hash, ports.CacheEntry{Token: row}, ttl)
+	return row, nil
+}
+
+// expire runs the hard-expiry compare-and-set; only its winner audits.
+func (a *Authenticator) expire(ctx context.Context, hash string, row domain.AccessToken, now time.Time) error {
+	won, err := a.Expirer.ExpireHard(ctx, row.ID, now)
+	if err != nil {
+		return err
+	}
+	a.put(ctx, hash, ports.CacheEntry{Negative: ports.CacheExpired}, NegativeCacheTTL)
+	if won {
+		a.emit(ctx, domain.AuditEvent{
+			Name: domain.EventTokenExpired, TokenID: row.ID, SubjectType: row.SubjectType(),
+			SubjectEmail: row.SubjectEmail, SubjectIssuer: row.SubjectIssuer, AccountID: row.AccountID,
+			ClientID: row.ClientID, DeviceLabel: row.DeviceLabel, ExpiresAt: row.ExpiresAt,
+		})
+	}
+	return domain.ErrTokenExpired
+}
+
+func (a *Authenticator) put(ctx context.Context, hash string, e ports.CacheEntry, ttl time.Duration) {
+	if a.Cache == nil || ttl <= 0 {
+		return
+	}
+	if err := a.Cache.Put(ctx, hash, e, ttl); err != nil {
+		a.log().WarnContext(ctx, "token cache write failed", "err", err)
+	}
+}
+
+// RequireScope reports domain.ErrInsufficientScope unless p's kind grants scope.
+func RequireScope(p domain.Principal, scope string) error {
+	if !p.Kind.HasScope(scope) {
+		return domain.ErrInsufficientScope
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// Env is what every use case needs from the world besides its ports: time,
+// randomness, the audit sink and a logger. Zero fields take safe defaults.
+type Env struct {
+	Clock  ports.Clock
+	Rand   io.Reader
+	Audit  ports.AuditSink
+	Logger *slog.Logger
+}
+
+func (e Env) now() time.Time {
+	if e.Clock == nil {
+		return time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return e.Clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (e Env) rand() io.Reader {
+	if e.Rand == nil {
+		return rand.Reader
+	}
+	return e.Rand
+}
+
+func (e Env) log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.Default()
+	}
+	return e.Logger
+}
+
+func (e Env) emit(ctx context.Context, ev domain.AuditEvent) {
+	if e.Audit == nil {
+		return
+	}
+	if ev.At.IsZero() {
+		ev.At = e.now()
+	}
+	if ev.RequestID == "" {
+		ev.RequestID = RequestID(ctx)
+	}
+	e.Audit.Emit(ctx, ev)
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id used in audit events.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx ("" when none).
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey{}).(string)
+	return s
+}
+
+// limit counts one request against b for key and turns a refusal into a
+// *domain.RateLimitedError.
+func limit(ctx context.Context, l ports.RateLimiter, b domain.RateBucket, key string, now time.Time) error {
+	if l == nil || b.Limit <= 0 {
+		return nil
+	}
+	d, err := l.Allow(ctx, b, key, now)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		ra := d.RetryAfter
+		if ra < time.Second {
+			ra = time.Second
+		}
+		return &domain.RateLimitedError{Bucket: b.Name, RetryAfter: ra}
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// Lookup is GET /oauth/device/lookup (SPEC 2.4). It never reveals token or device-code data.
+type Lookup struct {
+	Env
+	Flows   ports.FlowStore
+	Limiter ports.RateLimiter
+}
+
+// LookupOutput is the answer of Lookup.
+type LookupOutput struct {
+	Valid            bool
+	ExpiresRemaining int
+	ClientID         string // "" -> null
+	DeviceLabel      string
+}
+
+// Execute looks a user code up.
+func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOutput, error) {
+	now := u.now()
+	if err := limit(ctx, u.Limiter, domain.BucketLookup, ip, now); err != nil {
+		return LookupOutput{}, err
+	}
+	if rawUserCode == "" {
+		return LookupOutput{}, fmt.Errorf("%w: user_code is required", domain.ErrInvalidRequest)
+	}
+	code, ok := domain.NormalizeUserCode(rawUserCode)
+	if !ok {
+		return LookupOutput{}, nil
+	}
+	f, err := u.Flows.ByUserCode(ctx, code, now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return LookupOutput{}, nil
+	}
+	if err != nil {
+		return LookupOutput{}, err
+	}
+	if f.Status != domain.FlowPending {
+		return LookupOutput{ClientID: f.ClientID}, nil
+	}
+	return LookupOutput{Valid: true, ExpiresRemaining: f.Remaining(now), ClientID: f.ClientID, DeviceLabel: f.DeviceLabel}, nil
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// Poll is POST /oauth/device/token (SPEC 2.3): claim an approval atomically,
+// mint outside the store, then finish (or release) the claim.
+type Poll struct {
+	Env
+	Flows  ports.FlowPoller
+	Minter *Minter
+}
+
+// PollInput is the request of Poll.
+type PollInput struct {
+	DeviceCode string
+	ClientID   string
+	GrantType  string
+	IP         string
+}
+
+// Grant is a successful poll: the token and who it speaks for.
+type Grant struct {
+	Minted
+	Subject domain.Subject
+}
+
+// Execute runs one poll.
+func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
+	if in.GrantType != "" && in.GrantType != domain.GrantTypeDevice {
+		return Grant{}, domain.ErrUnsupportedGrantType
+	}
+	if in.DeviceCode == "" || in.ClientID == "" {
+		return Grant{}, fmt.Errorf("%w: device_code and client_id are required", domain.ErrInvalidRequest)
+	}
+	claimID, err := domain.NewUUID(u.rand())
+	if err != nil {
+		return Grant{}, err
+	}
+	hash := domain.HashSecret(in.DeviceCode)
+	f, err := u.Flows.Poll(ctx, hash, in.ClientID, claimID, u.now())
+	if err != nil {
+		return Grant{}, err
+	}
+	if f.Subject == nil {
+		_ = u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID)
+		return Grant{}, fmt.Errorf("poll: claimed flow has no subject")
+	}
+	minted, err := u.Minter.Mint(ctx, *f.Subject, f.ClientID, f.DeviceLabel)
+	if err != nil {
+		// Give the approval back so a later poll retries; the lease covers us if this fails too.
+		if rerr := u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID); rerr != nil {
+			u.log().WarnContext(ctx, "release of device-flow claim failed", "err", rerr)
+		}
+		return Grant{}, err
+	}
+	if err := u.Flows.FinishClaim(ctx, hash, claimID); err != nil {
+		if errors.Is(err, domain.ErrClaimLost) {
+			// Our lease ran out and another poll took over; its mint replaces
+			// ours in place, so this token must never be handed out.
+			return Grant{}, domain.ErrAuthorizationPending
+		}
+		return Grant{}, err
+	}
+	if in.IP != "" && f.CreatedIP != "" && in.IP != f.CreatedIP {
+		u.emit(ctx, domain.AuditEvent{
+			Name: domain.EventCrossIPPoll, TokenID: minted.Row.ID, SubjectType: f.Subject.Type,
+			SubjectEmail: f.Subject.Email, AccountID: f.Subject.AccountID, ClientID: f.ClientID,
+			DeviceLabel: f.DeviceLabel, Detail: "poll IP differs from the creation IP",
+		})
+	}
+	return Grant{Minted: minted, Subject: *f.Subject}, nil
+}
