@@ -55,16 +55,29 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (domain
 	return a.Validate(ctx, token)
 }
 
-// Validate validates a bare token string.
+// Validate validates a bare token string presented to a bearer route,
+// counting it against the per-token bucket.
 func (a *Authenticator) Validate(ctx context.Context, token string) (domain.Principal, error) {
+	return a.validate(ctx, token, true)
+}
+
+// Inspect validates like Validate but outside the per-token bucket: a
+// resource server's introspection is not a use of the token here.
+func (a *Authenticator) Inspect(ctx context.Context, token string) (domain.Principal, error) {
+	return a.validate(ctx, token, false)
+}
+
+func (a *Authenticator) validate(ctx context.Context, token string, limited bool) (domain.Principal, error) {
 	kind, ok := a.Kinds.KindOf(token)
 	if !ok || len(token) > 128 {
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
 	hash := domain.HashSecret(token)
 	now := a.now()
-	if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
-		return domain.Principal{}, err
+	if limited {
+		if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
+			return domain.Principal{}, err
+		}
 	}
 	row, err := a.resolve(ctx, hash, now)
 	if err != nil {

@@ -49,7 +49,7 @@ func (u *Sessions) RevokeByID(ctx context.Context, p domain.Principal, id string
 	if err != nil {
 		return err
 	}
-	if !p.Owner().Owns(row) || !row.RevokedAt.IsZero() {
+	if !p.Owner().Owns(row) {
 		return domain.ErrNotFound
 	}
 	return u.revoke(ctx, row, "")
