@@ -1,0 +1,189 @@
+package porttest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// stRace runs fn(i) for i in [0, n) on n goroutines released together and
+// returns once all are done.
+func stRace(n int, fn func(i int)) {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(n)
+	done.Add(n)
+	for i := 0; i < n; i++ {
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+}
+
+// flowRacePollPending: 50 polls of one pending flow at the same now. Exactly
+// one is first (pending); every other is too soon, and no slow_down is lost:
+// the interval grows by 5 s for each of them.
+func flowRacePollPending(t *testing.T, s ports.Flows) {
+	const n = 50
+	now := stNow()
+	f := newFlowFixture(t, now)
+	stWantErr(t, "Create", s.Create(t.Context(), f), nil)
+	errs := make([]error, n)
+	stRace(n, func(i int) {
+		_, errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, flowClient, fmt.Sprint("claim-", i), now)
+	})
+	pending, slow := 0, 0
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, domain.ErrAuthorizationPending):
+			pending++
+		case errors.Is(err, domain.ErrSlowDown):
+			slow++
+		default:
+			t.Errorf("poll %d: got %v, want authorization_pending or slow_down", i, err)
+		}
+	}
+	if pending != 1 || slow != n-1 {
+		t.Fatalf("got %d pending and %d slow_down, want 1 and %d", pending, slow, n-1)
+	}
+	got, err := s.ByUserCode(t.Context(), f.UserCode, now)
+	stWantErr(t, "ByUserCode", err, nil)
+	if want := domain.DefaultInterval + (n-1)*domain.SlowDownStep; got.Interval != want {
+		t.Fatalf("Interval = %v after %d slow_downs, want %v (a lost update)", got.Interval, n-1, want)
+	}
+}
+
+// flowRacePollClaim: 50 polls of one approved flow at the same now with
+// distinct claim ids: exactly one claims; losers cannot finish; the winner can.
+func flowRacePollClaim(t *testing.T, s ports.Flows) {
+	const n = 50
+	now := stNow()
+	f := newFlowFixture(t, now)
+	stWantErr(t, "Create", s.Create(t.Context(), f), nil)
+	subj := flowAccountSubject()
+	_, err := s.Decide(t.Context(), f.UserCode, domain.Decision{Approve: true, Subject: subj}, now)
+	stWantErr(t, "approve", err, nil)
+	flows := make([]domain.Flow, n)
+	errs := make([]error, n)
+	claimID := func(i int) string { return fmt.Sprint("claim-", i) }
+	stRace(n, func(i int) {
+		flows[i], errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, flowClient, claimID(i), now)
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("polls %d and %d both claimed the approval", winner, i)
+			}
+			winner = i
+		case errors.Is(err, domain.ErrSlowDown), errors.Is(err, domain.ErrAuthorizationPending):
+		default:
+			t.Fatalf("poll %d: got %v, want nil, slow_down or authorization_pending", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no poll claimed the approval")
+	}
+	w := flows[winner]
+	if w.ClaimID != claimID(winner) || w.Status != domain.FlowClaimed || flowSubjectDiff(subj, w.Subject) != nil {
+		t.Fatalf("winner's flow: ClaimID %q Status %q Subject %+v", w.ClaimID, w.Status, w.Subject)
+	}
+	loser := (winner + 1) % n
+	stWantErr(t, "finish by a loser", s.FinishClaim(t.Context(), f.DeviceCodeHash, claimID(loser)), domain.ErrClaimLost)
+	stWantErr(t, "finish by the winner", s.FinishClaim(t.Context(), f.DeviceCodeHash, claimID(winner)), nil)
+	_, err = s.Poll(t.Context(), f.DeviceCodeHash, flowClient, "late", now.Add(time.Minute))
+	stWantErr(t, "poll after finish", err, domain.ErrExpiredToken)
+}
+
+// flowRaceDecide: 25 approvals (distinct subjects) race 25 denials on one
+// flow: exactly one decision wins and the stored flow is the winner's.
+func flowRaceDecide(t *testing.T, s ports.Flows) {
+	const n = 50
+	now := stNow()
+	f := newFlowFixture(t, now)
+	stWantErr(t, "Create", s.Create(t.Context(), f), nil)
+	decisions := make([]domain.Decision, n)
+	for i := range decisions {
+		if i%2 == 0 {
+			decisions[i] = approveDecision()
+		}
+	}
+	results := make([]domain.Flow, n)
+	errs := make([]error, n)
+	stRace(n, func(i int) {
+		results[i], errs[i] = s.Decide(t.Context(), f.UserCode, decisions[i], now)
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("decisions %d and %d both succeeded", winner, i)
+			}
+			winner = i
+		case !errors.Is(err, domain.ErrAlreadyResolved):
+			t.Fatalf("decision %d: got %v, want nil or already resolved", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no decision succeeded")
+	}
+	want, err := domain.Decide(&f, decisions[winner], now)
+	stWantErr(t, "domain.Decide", err, nil)
+	flowAssert(t, "winner's returned flow", want, results[winner])
+	got, err := s.ByUserCode(t.Context(), f.UserCode, now)
+	stWantErr(t, "ByUserCode", err, nil)
+	flowAssert(t, "stored flow", want, got)
+}
+
+// flowRaceCreate: 50 flows with one user code race to be created: exactly
+// one is stored; the others wrote nothing.
+func flowRaceCreate(t *testing.T, s ports.Flows) {
+	const n = 50
+	now := stNow()
+	flows := make([]domain.Flow, n)
+	for i := range flows {
+		flows[i] = newFlowFixture(t, now)
+		flows[i].UserCode = flows[0].UserCode
+	}
+	errs := make([]error, n)
+	stRace(n, func(i int) { errs[i] = s.Create(t.Context(), flows[i]) })
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("creates %d and %d both succeeded", winner, i)
+			}
+			winner = i
+		case !errors.Is(err, domain.ErrUserCodeTaken):
+			t.Fatalf("create %d: got %v, want nil or user code taken", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no create succeeded")
+	}
+	got, err := s.ByUserCode(t.Context(), flows[0].UserCode, now)
+	stWantErr(t, "ByUserCode", err, nil)
+	flowAssert(t, "stored flow", flows[winner], got)
+	for i, fl := range flows {
+		_, err := s.Poll(t.Context(), fl.DeviceCodeHash, flowClient, "x", now)
+		want := domain.ErrExpiredToken
+		if i == winner {
+			want = domain.ErrAuthorizationPending
+		}
+		stWantErr(t, fmt.Sprintf("poll flow %d", i), err, want)
+	}
+}

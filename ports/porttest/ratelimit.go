@@ -1,0 +1,170 @@
+package porttest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// TestRateLimiter checks the exact "Limit per Window" semantics of a sliding
+// window log: a request at now is allowed while fewer than Limit counted
+// requests lie in (now-Window, now]; a refused request is not counted and
+// carries RetryAfter = the time until the oldest counted request leaves the
+// window (it leaves at its time + Window), rounded up to whole seconds, at
+// least 1 s. Buckets (by Name) and keys are independent; Limit <= 0 always
+// allows. Bucket names and keys are random, so stores may share a backend.
+// Times are passed explicitly and stay near real time.
+func TestRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter) {
+	t.Helper()
+	cases := []struct {
+		name string
+		run  func(t *testing.T, l ports.RateLimiter)
+	}{
+		{"LimitPerWindow", rateLimitPerWindow},
+		{"RetryAfter", rateRetryAfter},
+		{"RefusedNotCounted", rateRefusedNotCounted},
+		{"SlidingWindow", rateSliding},
+		{"Independent", rateIndependent},
+		{"Disabled", rateDisabled},
+		{"Race", rateRace},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newLimiter(t)) })
+	}
+}
+
+// rateTestBucket returns a bucket with a random name.
+func rateTestBucket(limit int, window time.Duration) domain.RateBucket {
+	return domain.RateBucket{Name: "porttest_" + stRandHex(6), Limit: limit, Window: window}
+}
+
+// rateTry calls Allow and fails t unless the answer is allowed (retry 0) or
+// refused with exactly retry.
+func rateTry(t *testing.T, l ports.RateLimiter, b domain.RateBucket, key string, now time.Time, allowed bool, retry time.Duration) {
+	t.Helper()
+	d, err := l.Allow(t.Context(), b, key, now)
+	stWantErr(t, "Allow", err, nil)
+	what := fmt.Sprintf("Allow(limit %d per %v) at %v", b.Limit, b.Window, now.Format("15:04:05.000"))
+	if d.Allowed != allowed {
+		t.Fatalf("%s: Allowed = %v, want %v", what, d.Allowed, allowed)
+	}
+	if !allowed && d.RetryAfter != retry {
+		t.Fatalf("%s: RetryAfter = %v, want %v", what, d.RetryAfter, retry)
+	}
+}
+
+// rateLimitPerWindow: Limit requests at one instant pass, the next is refused.
+func rateLimitPerWindow(t *testing.T, l ports.RateLimiter) {
+	now := stNow()
+	for _, limit := range []int{1, 5} {
+		b, key := rateTestBucket(limit, time.Minute), stRandHex(8)
+		for i := 0; i < limit; i++ {
+			rateTry(t, l, b, key, now, true, 0)
+		}
+		rateTry(t, l, b, key, now, false, time.Minute)
+		rateTry(t, l, b, key, now.Add(time.Minute-time.Millisecond), false, time.Second)
+		for i := 0; i < limit; i++ {
+			rateTry(t, l, b, key, now.Add(time.Minute), true, 0)
+		}
+		rateTry(t, l, b, key, now.Add(time.Minute), false, time.Minute)
+	}
+}
+
+// rateRetryAfter: RetryAfter is the time until the oldest counted request
+// leaves, rounded up to whole seconds, never below 1 s.
+func rateRetryAfter(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(3, time.Minute), stRandHex(8)
+	rateTry(t, l, b, key, t0, true, 0)
+	rateTry(t, l, b, key, t0.Add(10*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(20*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(25*time.Second), false, 35*time.Second)
+	rateTry(t, l, b, key, t0.Add(25*time.Second+300*time.Millisecond), false, 35*time.Second) // 34.7 s rounds up
+	rateTry(t, l, b, key, t0.Add(59*time.Second), false, time.Second)
+	rateTry(t, l, b, key, t0.Add(59*time.Second+999*time.Millisecond), false, time.Second) // 1 ms, at least 1 s
+	rateTry(t, l, b, key, t0.Add(time.Minute), true, 0)                                    // t0 has left
+	rateTry(t, l, b, key, t0.Add(time.Minute), false, 10*time.Second)                      // now t0+10 s is oldest
+}
+
+// rateRefusedNotCounted: refused requests do not extend the wait.
+func rateRefusedNotCounted(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(2, 10*time.Second), stRandHex(8)
+	rateTry(t, l, b, key, t0, true, 0)
+	rateTry(t, l, b, key, t0.Add(time.Second), true, 0)
+	for i := 2; i < 10; i++ {
+		rateTry(t, l, b, key, t0.Add(time.Duration(i)*time.Second), false, time.Duration(10-i)*time.Second)
+	}
+	rateTry(t, l, b, key, t0.Add(10*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(11*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(11*time.Second), false, 9*time.Second)
+}
+
+// rateSliding: the window slides (it is not a fixed window reset at its end).
+func rateSliding(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(4, 10*time.Second), stRandHex(8)
+	for i := 0; i < 4; i++ {
+		rateTry(t, l, b, key, t0.Add(time.Duration(3*i)*time.Second), true, 0) // 0 3 6 9
+	}
+	rateTry(t, l, b, key, t0.Add(9500*time.Millisecond), false, time.Second)
+	rateTry(t, l, b, key, t0.Add(10*time.Second), true, 0)              // 0 left
+	rateTry(t, l, b, key, t0.Add(11*time.Second), false, 2*time.Second) // 3 leaves at 13
+	rateTry(t, l, b, key, t0.Add(13*time.Second), true, 0)              // 3 left
+	rateTry(t, l, b, key, t0.Add(13*time.Second), false, 3*time.Second) // 6 leaves at 16
+	rateTry(t, l, b, key, t0.Add(60*time.Second), true, 0)              // all left
+	rateTry(t, l, b, key, t0.Add(60*time.Second+time.Millisecond), true, 0)
+}
+
+// rateIndependent: keys and buckets (by name) do not share counts.
+func rateIndependent(t *testing.T, l ports.RateLimiter) {
+	now := stNow()
+	b, key := rateTestBucket(2, time.Minute), stRandHex(8)
+	rateTry(t, l, b, key, now, true, 0)
+	rateTry(t, l, b, key, now, true, 0)
+	rateTry(t, l, b, key, now, false, time.Minute)
+	other := b
+	other.Name = "porttest_" + stRandHex(6)
+	rateTry(t, l, b, stRandHex(8), now, true, 0)
+	rateTry(t, l, other, key, now, true, 0)
+	rateTry(t, l, other, key, now, true, 0)
+	rateTry(t, l, other, key, now, false, time.Minute)
+	rateTry(t, l, b, key, now.Add(time.Second), false, 59*time.Second)
+}
+
+// rateDisabled: a bucket with Limit <= 0 always allows.
+func rateDisabled(t *testing.T, l ports.RateLimiter) {
+	now := stNow()
+	for _, limit := range []int{0, -1} {
+		b, key := rateTestBucket(limit, time.Minute), stRandHex(8)
+		for i := 0; i < 20; i++ {
+			rateTry(t, l, b, key, now, true, 0)
+		}
+	}
+}
+
+// rateRace: 100 concurrent requests on one key with Limit 10: exactly 10 pass.
+func rateRace(t *testing.T, l ports.RateLimiter) {
+	const n, limit = 100, 10
+	now := stNow()
+	b, key := rateTestBucket(limit, time.Minute), stRandHex(8)
+	decisions := make([]domain.RateDecision, n)
+	errs := make([]error, n)
+	stRace(n, func(i int) { decisions[i], errs[i] = l.Allow(t.Context(), b, key, now) })
+	allowed := 0
+	for i, d := range decisions {
+		stWantErr(t, fmt.Sprintf("Allow %d", i), errs[i], nil)
+		if d.Allowed {
+			allowed++
+		} else if d.RetryAfter < time.Second {
+			t.Errorf("Allow %d refused with RetryAfter %v, want >= 1s", i, d.RetryAfter)
+		}
+	}
+	if allowed != limit {
+		t.Fatalf("%d of %d concurrent requests allowed, want exactly %d", allowed, n, limit)
+	}
+	rateTry(t, l, b, key, now.Add(time.Second), false, 59*time.Second)
+}
