@@ -1,0 +1,47 @@
+# devicegate: every target a newcomer needs. `make run` and `make test` are the README's two commands.
+GO        ?= go
+PKGS      := ./...
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test test-short bench check-deps lint fmt vet migrate clean
+
+## run: serve on the embedded default (SQLite file ./data/devicegate.db + in-memory state) on :8080
+run:
+	$(GO) run ./cmd/devicegate serve
+
+## build: the binary at bin/devicegate
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicegate ./cmd/devicegate
+
+## test: every test, with -race, against real Postgres and Redis (started or installed when missing)
+test: check-deps
+	bash scripts/test.sh
+
+## test-short: the tests that need no Postgres, Redis or cluster
+test-short:
+	$(GO) test -count=1 ./...
+
+## bench: validation hot-path benchmarks (memory and Redis) with allocations
+bench:
+	bash scripts/bench.sh
+
+## check-deps: domain, ports and app must not import echo, gorm, rueidis, jwx or fx
+check-deps:
+	bash scripts/check-deps.sh
+
+## lint: gofmt, go vet and staticcheck
+lint: fmt vet
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+## migrate: apply migrations to DATABASE_URL
+migrate:
+	$(GO) run ./cmd/devicegate migrate
+
+clean:
+	rm -rf bin data

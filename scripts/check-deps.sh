@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Proves the dependency rule: domain, ports and app import none of the adapter libraries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+forbidden='github.com/labstack/echo|gorm.io/|github.com/redis/rueidis|github.com/lestrrat-go/jwx|go.uber.org/fx|github.com/glebarez|github.com/jackc'
+status=0
+for pkg in ./domain/... ./ports/... ./app/...; do
+  # porttest is test support for adapters, but it too must stay library-free.
+  bad=$(go list -deps "$pkg" | grep -E "^($forbidden)" || true)
+  if [ -n "$bad" ]; then
+    echo "check-deps: $pkg imports adapter libraries:"; echo "$bad" | sed 's/^/  /'
+    status=1
+  fi
+done
+# domain: standard library only.
+nonstd=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^github.com/devicegate/devicegate/domain' || true)
+if [ -n "$nonstd" ]; then echo "check-deps: domain imports non-standard packages:"; echo "$nonstd" | sed 's/^/  /'; status=1; fi
+[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, fx)"
+exit $status
