@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/devicegate/devicegate/app"
+	"github.com/devicegate/devicegate/domain"
+	"github.com/labstack/echo/v4"
+)
+
+// HeaderCSRF carries the CSRF token on approve and deny (SPEC 2.5).
+const HeaderCSRF = "X-CSRF-Token"
+
+// deviceRoutes registers SPEC 1 rows 1-5 (OAuth error shape).
+func (s *server) deviceRoutes(api *echo.Group) {
+	if s.h.StartFlow != nil {
+		api.POST("/oauth/device/code", s.deviceCode, oauthShape)
+	}
+	if s.h.Poll != nil {
+		api.POST("/oauth/device/token", s.deviceToken, oauthShape)
+	}
+	if s.h.Lookup != nil {
+		api.GET("/oauth/device/lookup", s.lookup, oauthShape)
+	}
+	if s.h.Decide != nil && s.h.Console != nil {
+		api.POST("/oauth/device/approve", s.decide(true), oauthShape)
+		api.POST("/oauth/device/deny", s.decide(false), oauthShape)
+	}
+}
+
+// deviceCode is POST /oauth/device/code (SPEC 2.2).
+func (s *server) deviceCode(c echo.Context) error {
+	f, err := decodeFields(c, "client_id", "device_label", "scope")
+	if err != nil {
+		return err
+	}
+	out, err := s.h.StartFlow.Execute(c.Request().Context(), app.StartFlowInput{
+		ClientID: f["client_id"], DeviceLabel: f["device_label"], Scope: f["scope"], IP: c.RealIP(),
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, deviceCodeResponse{
+		DeviceCode: out.DeviceCode, UserCode: out.UserCode, VerificationURI: out.VerificationURI,
+		VerificationURIComplete: out.VerificationURIComplete, ExpiresIn: out.ExpiresIn, Interval: out.Interval,
+	})
+}
+
+// deviceToken is POST /oauth/device/token, the poll (SPEC 2.3).
+func (s *server) deviceToken(c echo.Context) error {
+	f, err := decodeFields(c, "device_code", "client_id", "grant_type")
+	if err != nil {
+		return err
+	}
+	g, err := s.h.Poll.Execute(c.Request().Context(), app.PollInput{
+		DeviceCode: f["device_code"], ClientID: f["client_id"], GrantType: f["grant_type"], IP: c.RealIP(),
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, tokenBody(g))
+}
+
+// tokenBody builds the 200 poll body. expires_in counts from the mint,
+// which happened during this request.
+func tokenBody(g app.Grant) tokenResponse {
+	row := g.Row
+	body := tokenResponse{
+		AccessToken: g.Token, TokenType: "Bearer", Token: g.Token,
+		ExpiresIn: int64(row.ExpiresAt.Sub(row.CreatedAt).Seconds()), ExpiresAt: wireTime(row.ExpiresAt),
+		TokenID: row.ID, SubjectType: string(g.Subject.Type), Workspaces: []workspaceDTO{},
+	}
+	if g.Subject.Type == domain.SubjectAccount {
+		body.Account = &accountDTO{ID: g.Subject.AccountID, Email: g.Subject.Email, Name: g.Subject.AccountName}
+		body.Workspaces = workspaces(g.Subject.Workspaces)
+		body.DefaultWorkspaceID = nullable(g.Subject.DefaultWorkspaceID)
+		return body
+	}
+	body.SubjectEmail, body.SubjectIssuer = g.Subject.Email, g.Subject.Issuer
+	return body
+}
+
+// lookup is GET /oauth/device/lookup (SPEC 2.4).
+func (s *server) lookup(c echo.Context) error {
+	out, err := s.h.Lookup.Execute(c.Request().Context(), c.QueryParam("user_code"), c.RealIP())
+	if err != nil {
+		return err
+	}
+	body := lookupResponse{Valid: out.Valid, ExpiresRemaining: out.ExpiresRemaining, ClientID: nullable(out.ClientID)}
+	if out.Valid {
+		body.DeviceLabel = out.DeviceLabel
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+// decide is POST /oauth/device/approve and /deny (SPEC 2.5). Admission order:
+// a console session (401), the double-submit CSRF cookie when present (403),
+// then app.Decide (CSRF header vs session, feature switch, rate limit).
+func (s *server) decide(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		f, err := decodeFields(c, "user_code")
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		sess, err := s.h.Console.Session(ctx, cookieValue(c, SessionCookie))
+		if err != nil {
+			return err
+		}
+		header := c.Request().Header.Get(HeaderCSRF)
+		if ck, err := c.Cookie(CSRFCookie); err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(header)) != 1 {
+			return domain.ErrCSRFMismatch
+		}
+		if _, err := s.h.Decide.Execute(ctx, app.DecideInput{
+			Session: sess, CSRFHeader: header, UserCode: f["user_code"], Approve: approve,
+		}); err != nil {
+			return err
+		}
+		status := "denied"
+		if approve {
+			status = "approved"
+		}
+		return c.JSON(http.StatusOK, statusResponse{Status: status})
+	}
+}
+
+// cookieValue returns the named cookie's value ("" when absent).
+func cookieValue(c echo.Context, name string) string {
+	ck, err := c.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
