@@ -110,9 +110,10 @@ func flowPollMissing(t *testing.T, s ports.Flows) {
 	_, err := s.Poll(t.Context(), domain.HashSecret("dc_unknown_"+stRandHex(16)), flowClient, "x", now)
 	stWantErr(t, "poll unknown", err, domain.ErrExpiredToken)
 	c := startFlow(t, s, newFlowFixture(t, now))
-	stWantErr(t, "poll just before expiry", c.poll(flowClient, "x", c.want.ExpiresAt.Add(-time.Millisecond)), domain.ErrAuthorizationPending)
-	stWantErr(t, "poll at expiry, wrong client", c.poll("other-cli", "x", c.want.ExpiresAt), domain.ErrExpiredToken)
-	stWantErr(t, "poll after expiry", c.poll(flowClient, "x", c.want.CreatedAt.Add(domain.FlowLifetime+time.Minute)), domain.ErrExpiredToken)
+	exp := c.want.ExpiresAt
+	stWantErr(t, "poll just before expiry", c.poll(flowClient, "x", exp.Add(-time.Millisecond)), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll at expiry, wrong client", c.poll("other-cli", "x", exp), domain.ErrExpiredToken)
+	stWantErr(t, "poll after expiry", c.poll(flowClient, "x", exp.Add(time.Minute)), domain.ErrExpiredToken)
 
 	a := startFlow(t, s, newFlowFixture(t, now))
 	stWantErr(t, "approve", a.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now), nil)
@@ -189,7 +190,7 @@ func flowApproveAndClaim(t *testing.T, s ports.Flows) {
 	step := domain.Poll(c.want, flowClient, claimID, at)
 	c.want = &step.Next
 	c.check("after claim", at)
-	stWantErr(t, "poll while claimed", c.poll(flowClient, "y", at.Add(5*time.Second)), domain.ErrAuthorizationPending)
-	stWantErr(t, "finish", c.finish(claimID, at.Add(6*time.Second)), nil)
+	stWantErr(t, "poll while claimed", c.poll(flowClient, "y", at.Add(10*time.Second)), domain.ErrAuthorizationPending)
+	stWantErr(t, "finish", c.finish(claimID, at.Add(11*time.Second)), nil)
 	stWantErr(t, "poll after finish", c.poll(flowClient, "z", at.Add(20*time.Second)), domain.ErrExpiredToken)
 }
