@@ -1,0 +1,196 @@
+package memstore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// sweepEvery is how many writes pass between two amortised sweeps of
+// expired entries, which keep memory bounded even without a janitor.
+const sweepEvery = 256
+
+// Flows is the in-memory ports.Flows: a map of flows keyed by device-code
+// hash plus a user-code index, behind one mutex. Every method applies the
+// domain function (domain.Poll, Decide, FinishClaim, ReleaseClaim) under the
+// lock, so each is atomic. Flows past ExpiresAt are removed lazily, by an
+// amortised sweep on Create, and by Sweep/RunJanitor. It serves one process
+// only: several instances need the Redis adapter.
+type Flows struct {
+	mu     sync.Mutex
+	byHash map[string]*domain.Flow
+	byCode map[string]string // user code -> device-code hash
+	writes int
+	clock  func() time.Time // real time, for expiry where no now is passed
+}
+
+// NewFlows returns an empty flow store.
+func NewFlows() *Flows {
+	return &Flows{byHash: map[string]*domain.Flow{}, byCode: map[string]string{}, clock: time.Now}
+}
+
+// Create stores f unless a live flow holds its user code (domain.ErrUserCodeTaken).
+// Create gets no now, so liveness is judged by the real clock, as a TTL would.
+func (s *Flows) Create(_ context.Context, f domain.Flow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	if h, ok := s.byCode[f.UserCode]; ok {
+		if old := s.byHash[h]; old != nil && !old.Expired(now) {
+			return domain.ErrUserCodeTaken
+		}
+		s.remove(h)
+	}
+	s.remove(f.DeviceCodeHash) // a hash collision replaces; keep the index exact
+	c := cloneFlow(f)
+	s.byHash[f.DeviceCodeHash] = &c
+	s.byCode[f.UserCode] = f.DeviceCodeHash
+	if s.writes++; s.writes%sweepEvery == 0 {
+		s.sweep(now)
+	}
+	return nil
+}
+
+// ByUserCode returns a copy of the flow holding userCode, or
+// domain.ErrNotFound if none or expired at now.
+func (s *Flows) ByUserCode(_ context.Context, userCode string, now time.Time) (domain.Flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.liveByCode(userCode, now)
+	if f == nil {
+		return domain.Flow{}, domain.ErrNotFound
+	}
+	return cloneFlow(*f), nil
+}
+
+// Decide applies domain.Decide to the flow holding userCode.
+func (s *Flows) Decide(_ context.Context, userCode string, d domain.Decision, now time.Time) (domain.Flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, err := domain.Decide(s.liveByCode(userCode, now), d, now)
+	if err != nil {
+		return domain.Flow{}, err
+	}
+	next = cloneFlow(next)
+	s.byHash[next.DeviceCodeHash] = &next
+	return cloneFlow(next), nil
+}
+
+// Poll applies domain.Poll to the flow with deviceCodeHash.
+func (s *Flows) Poll(_ context.Context, deviceCodeHash, clientID, claimID string, now time.Time) (domain.Flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	step := domain.Poll(s.byHash[deviceCodeHash], clientID, claimID, now)
+	switch {
+	case step.Delete:
+		s.remove(deviceCodeHash)
+	case step.Store:
+		next := cloneFlow(step.Next)
+		s.byHash[deviceCodeHash] = &next
+	}
+	if step.Err != nil {
+		return domain.Flow{}, step.Err
+	}
+	return cloneFlow(step.Next), nil
+}
+
+// FinishClaim deletes the flow if still claimed by claimID, else domain.ErrClaimLost.
+func (s *Flows) FinishClaim(_ context.Context, deviceCodeHash, claimID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := domain.FinishClaim(s.byHash[deviceCodeHash], claimID); err != nil {
+		return err
+	}
+	s.remove(deviceCodeHash)
+	return nil
+}
+
+// ReleaseClaim moves the flow back to APPROVED if still claimed by claimID,
+// else domain.ErrClaimLost.
+func (s *Flows) ReleaseClaim(_ context.Context, deviceCodeHash, claimID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, err := domain.ReleaseClaim(s.byHash[deviceCodeHash], claimID)
+	if err != nil {
+		return err
+	}
+	s.byHash[deviceCodeHash] = &next
+	return nil
+}
+
+// Sweep removes every flow expired at now and returns how many it removed.
+func (s *Flows) Sweep(now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sweep(now)
+}
+
+// RunJanitor sweeps expired flows every interval until ctx is done. It is
+// optional (Create sweeps too); run it in its own goroutine.
+func (s *Flows) RunJanitor(ctx context.Context, interval time.Duration) {
+	runJanitor(ctx, interval, func() { s.Sweep(s.clock()) })
+}
+
+// Len returns how many flows are held, expired or not (for tests and metrics).
+func (s *Flows) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byHash)
+}
+
+// liveByCode returns the stored flow for userCode, or nil when unknown or
+// expired at now (an expired one is removed). Callers hold s.mu.
+func (s *Flows) liveByCode(userCode string, now time.Time) *domain.Flow {
+	h, ok := s.byCode[userCode]
+	if !ok {
+		return nil
+	}
+	f := s.byHash[h]
+	if f == nil {
+		delete(s.byCode, userCode)
+		return nil
+	}
+	if f.Expired(now) {
+		s.remove(h)
+		return nil
+	}
+	return f
+}
+
+// remove deletes the flow with hash and its index entry. Callers hold s.mu.
+func (s *Flows) remove(hash string) {
+	f := s.byHash[hash]
+	if f == nil {
+		return
+	}
+	delete(s.byHash, hash)
+	if s.byCode[f.UserCode] == hash {
+		delete(s.byCode, f.UserCode)
+	}
+}
+
+// sweep removes flows expired at now. Callers hold s.mu.
+func (s *Flows) sweep(now time.Time) int {
+	n := 0
+	for h, f := range s.byHash {
+		if f.Expired(now) {
+			s.remove(h)
+			n++
+		}
+	}
+	return n
+}
+
+// cloneFlow deep-copies f so callers never share the stored subject.
+func cloneFlow(f domain.Flow) domain.Flow {
+	if f.Subject != nil {
+		s := *f.Subject
+		if s.Workspaces != nil {
+			s.Workspaces = append([]domain.Workspace(nil), s.Workspaces...)
+		}
+		f.Subject = &s
+	}
+	return f
+}
