@@ -1,0 +1,82 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Bounds that turn an outage into an error within about two seconds instead
+// of a hang (SPEC: /readyz and every request fail fast with 503).
+const (
+	dialTimeout  = time.Second
+	connTimeout  = 1500 * time.Millisecond
+	maxRetries   = 2
+	retryBackoff = 50 * time.Millisecond
+)
+
+// ClientOptions parses a redis:// or rediss:// URL (rueidis.ParseURL) and
+// applies the package's bounded timeouts and retry policy, leaving
+// client-side caching on. Further seed addresses go in repeated addr query
+// parameters (redis://h1:6379?addr=h2:6379&addr=h3:6379); rueidis.NewClient
+// then detects a Redis Cluster by itself. A comma list in the host part
+// (redis://h1,h2) is NOT supported by rueidis.ParseURL. The URL's own
+// dial_timeout and write_timeout parameters win over the defaults.
+func ClientOptions(redisURL string) (rueidis.ClientOption, error) {
+	opt, err := rueidis.ParseURL(redisURL)
+	if err != nil {
+		return rueidis.ClientOption{}, fmt.Errorf("redis url: %w", err)
+	}
+	if opt.Dialer.Timeout == 0 {
+		opt.Dialer.Timeout = dialTimeout
+	}
+	if opt.ConnWriteTimeout == 0 {
+		opt.ConnWriteTimeout = connTimeout
+	}
+	opt.DisableCache = false
+	opt.RetryDelay = boundedRetry
+	return opt, nil
+}
+
+// NewClient connects to the Redis (standalone or cluster) named by redisURL;
+// see ClientOptions for the accepted forms. It fails if Redis cannot be
+// reached now.
+func NewClient(redisURL string) (rueidis.Client, error) {
+	opt, err := ClientOptions(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	return c, nil
+}
+
+// boundedRetry retries read-only commands a couple of times on network
+// errors; rueidis' default retries them until the context ends, which would
+// turn an outage into a hang for callers without a deadline.
+func boundedRetry(attempts int, _ rueidis.Completed, _ error) time.Duration {
+	if attempts > maxRetries {
+		return -1
+	}
+	return time.Duration(attempts) * retryBackoff
+}
+
+// Pinger reports whether Redis answers (ports.Pinger, for /readyz).
+type Pinger struct {
+	c rueidis.Client
+}
+
+// NewPinger returns a Pinger on c.
+func NewPinger(c rueidis.Client) *Pinger { return &Pinger{c: c} }
+
+// Name returns "redis".
+func (p *Pinger) Name() string { return "redis" }
+
+// Ping returns nil when Redis answers PING, else a domain.ErrUnavailable.
+func (p *Pinger) Ping(ctx context.Context) error {
+	return wrapErr(p.c.Do(ctx, p.c.B().Ping().Build()).Error())
+}

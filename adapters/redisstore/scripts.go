@@ -1,0 +1,44 @@
+package redisstore
+
+import (
+	_ "embed"
+
+	"github.com/redis/rueidis"
+)
+
+// Each script is run with EVALSHA and falls back to EVAL on NOSCRIPT. None
+// is marked retryable: a state transition must not run twice because a reply
+// was lost.
+var (
+	//go:embed scripts/create.lua
+	createLua    string
+	createScript = rueidis.NewLuaScript(createLua)
+
+	//go:embed scripts/poll.lua
+	pollLua    string
+	pollScript = rueidis.NewLuaScript(pollLua)
+
+	//go:embed scripts/finish.lua
+	finishLua    string
+	finishScript = rueidis.NewLuaScript(finishLua)
+
+	//go:embed scripts/release.lua
+	releaseLua    string
+	releaseScript = rueidis.NewLuaScript(releaseLua)
+
+	//go:embed scripts/decide.lua
+	decideLua    string
+	decideScript = rueidis.NewLuaScript(decideLua)
+
+	//go:embed scripts/ratelimit.lua
+	rateLimitLua    string
+	rateLimitScript = rueidis.NewLuaScript(rateLimitLua)
+
+	//go:embed scripts/cad.lua
+	cadLua    string
+	cadScript = rueidis.NewLuaScript(cadLua)
+
+	//go:embed scripts/cas.lua
+	casLua    string
+	casScript = rueidis.NewLuaScript(casLua)
+)

@@ -1,0 +1,50 @@
+-- poll.lua: one atomic poll on ONE flow hash; restates domain.Poll (SPEC 2.3)
+-- check for check, in the same order.
+-- KEYS[1]  the flow hash
+-- ARGV[1]  client id of the poll
+-- ARGV[2]  claim id to record should this poll claim the approval
+-- ARGV[3]  now, unix ms (the caller's clock, never the Redis clock)
+-- ARGV[4]  slow-down step, ms
+-- ARGV[5]  claim lease expiry, unix ms (now + lease, computed by the caller)
+-- Returns {'claimed', <HGETALL of the claimed flow>}, or {code} / {code, user code}
+-- where code is expired_token, invalid_grant, slow_down, authorization_pending
+-- or access_denied; the user code is returned whenever the flow was deleted.
+local key = KEYS[1]
+local f = redis.call('HMGET', key, 'exp', 'cid', 'lp', 'ivl', 'st', 'clx', 'uc')
+local now = tonumber(ARGV[3])
+
+-- 1. unknown or expired at now (an expired flow is deleted)
+if not f[1] then
+  return {'expired_token'}
+end
+if now >= tonumber(f[1]) then
+  redis.call('DEL', key)
+  return {'expired_token', f[7]}
+end
+
+-- 2. another client's device code
+if f[2] ~= ARGV[1] then
+  return {'invalid_grant'}
+end
+
+-- 3. too soon: the interval grows by the step; the last-poll time moves on
+-- every poll that passed the client check
+local interval = tonumber(f[4])
+local tooSoon = f[3] and (now - tonumber(f[3])) < interval
+if tooSoon then
+  redis.call('HSET', key, 'lp', ARGV[3], 'ivl', interval + tonumber(ARGV[4]))
+  return {'slow_down'}
+end
+redis.call('HSET', key, 'lp', ARGV[3])
+
+-- 4-6. by state
+local st = f[5]
+if st == 'denied' then
+  redis.call('DEL', key)
+  return {'access_denied', f[7]}
+end
+if st == 'approved' or (st == 'claimed' and now >= (tonumber(f[6]) or 0)) then
+  redis.call('HSET', key, 'st', 'claimed', 'cl', ARGV[2], 'clx', ARGV[5])
+  return {'claimed', redis.call('HGETALL', key)}
+end
+return {'authorization_pending'}

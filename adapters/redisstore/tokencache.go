@@ -1,0 +1,107 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+	"github.com/redis/rueidis"
+)
+
+// localTTL bounds how long an entry may sit in this process's memory. The
+// server's own TTL bounds it too (rueidis reads PTTL with each cached GET),
+// and the server's invalidation messages drop it at once on a write or delete.
+const localTTL = 60 * time.Second
+
+// TokenCache is the bearer-validation cache (ports.TokenCache) on rueidis
+// client-side caching: a hot entry is served from local memory with no
+// round trip, while Invalidate (a DEL) makes Redis push an invalidation to
+// every instance that cached it (RESP3 client tracking). Keys are
+// <prefix>tok:{<token hash>}; values are compact JSON.
+type TokenCache struct {
+	c    rueidis.Client
+	keys keyspace
+}
+
+// NewTokenCache returns the cache on c with every key under prefix.
+// Client-side caching needs a client built without DisableCache (NewClient
+// leaves it on); without it every Get is a round trip, still correct.
+func NewTokenCache(c rueidis.Client, prefix string) *TokenCache {
+	return &TokenCache{c: c, keys: keyspace(prefix)}
+}
+
+// tokenDoc is the stored JSON of a ports.CacheEntry.
+type tokenDoc struct {
+	Negative      string    `json:"n,omitempty"`
+	ID            string    `json:"id,omitempty"`
+	SubjectEmail  string    `json:"se,omitempty"`
+	SubjectIssuer string    `json:"si,omitempty"`
+	AccountID     string    `json:"ac,omitempty"`
+	ClientID      string    `json:"ci,omitempty"`
+	DeviceLabel   string    `json:"dl,omitempty"`
+	Prefix        string    `json:"p,omitempty"`
+	TokenHash     string    `json:"th,omitempty"`
+	CreatedAt     time.Time `json:"ca,omitzero"`
+	LastUsedAt    time.Time `json:"lu,omitzero"`
+	ExpiresAt     time.Time `json:"ex,omitzero"`
+	RevokedAt     time.Time `json:"rv,omitzero"`
+}
+
+// Get returns the entry for hash; ok=false on a miss.
+func (t *TokenCache) Get(ctx context.Context, hash string) (ports.CacheEntry, bool, error) {
+	e, ok, _, err := t.get(ctx, hash)
+	return e, ok, err
+}
+
+// get is Get that also reports whether the answer came from local memory.
+func (t *TokenCache) get(ctx context.Context, hash string) (e ports.CacheEntry, ok, local bool, err error) {
+	resp := t.c.DoCache(ctx, t.c.B().Get().Key(t.keys.token(hash)).Cache(), localTTL)
+	b, err := resp.AsBytes()
+	if rueidis.IsRedisNil(err) {
+		return ports.CacheEntry{}, false, resp.IsCacheHit(), nil
+	}
+	if err != nil {
+		return ports.CacheEntry{}, false, false, wrapErr(err)
+	}
+	var d tokenDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return ports.CacheEntry{}, false, false, fmt.Errorf("redisstore: token cache entry: %w", err)
+	}
+	return d.entry(), true, resp.IsCacheHit(), nil
+}
+
+// Put stores e for hash for ttl (SET PX).
+func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, ttl time.Duration) error {
+	a := e.Token
+	b, err := json.Marshal(tokenDoc{Negative: string(e.Negative), ID: a.ID, SubjectEmail: a.SubjectEmail,
+		SubjectIssuer: a.SubjectIssuer, AccountID: a.AccountID, ClientID: a.ClientID, DeviceLabel: a.DeviceLabel,
+		Prefix: a.Prefix, TokenHash: a.TokenHash, CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt,
+		ExpiresAt: a.ExpiresAt, RevokedAt: a.RevokedAt})
+	if err != nil {
+		return fmt.Errorf("redisstore: encode token cache entry: %w", err)
+	}
+	cmd := t.c.B().Set().Key(t.keys.token(hash)).Value(string(b)).PxMilliseconds(max(ttl.Milliseconds(), 1)).Build()
+	return wrapErr(t.c.Do(ctx, cmd).Error())
+}
+
+// Invalidate deletes the entry; Redis then invalidates every client-side copy.
+func (t *TokenCache) Invalidate(ctx context.Context, hash string) error {
+	return wrapErr(t.c.Do(ctx, t.c.B().Del().Key(t.keys.token(hash)).Build()).Error())
+}
+
+func (d tokenDoc) entry() ports.CacheEntry {
+	utc := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return time.Time{}
+		}
+		return t.UTC()
+	}
+	return ports.CacheEntry{Negative: ports.CacheNegative(d.Negative), Token: domain.AccessToken{
+		ID: d.ID, SubjectEmail: d.SubjectEmail, SubjectIssuer: d.SubjectIssuer, AccountID: d.AccountID,
+		ClientID: d.ClientID, DeviceLabel: d.DeviceLabel, Prefix: d.Prefix, TokenHash: d.TokenHash,
+		CreatedAt: utc(d.CreatedAt), LastUsedAt: utc(d.LastUsedAt), ExpiresAt: utc(d.ExpiresAt),
+		RevokedAt: utc(d.RevokedAt)}}
+}
