@@ -15,3 +15,15 @@ func TestFlows(t *testing.T) {
 func TestRateLimiter(t *testing.T) {
 	porttest.TestRateLimiter(t, func(*testing.T) ports.RateLimiter { return memstore.NewRateLimiter() })
 }
+
+func TestNonceStore(t *testing.T) {
+	porttest.TestNonceStore(t, func(*testing.T) ports.NonceStore { return memstore.NewNonceStore() })
+}
+
+func TestTokenCache(t *testing.T) {
+	porttest.TestTokenCache(t, func(*testing.T) ports.TokenCache { return memstore.NewTokenCache() })
+}
+
+func TestLocker(t *testing.T) {
+	porttest.TestLocker(t, func(*testing.T) ports.Locker { return memstore.NewLocker() })
+}
