@@ -1,0 +1,167 @@
+package gormrepo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/migrations"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// dialectPostgres names the Postgres dialect (anything else is SQLite).
+const dialectPostgres = migrations.Postgres
+
+// DB is one SQL database holding tokens, accounts and console sessions. It
+// implements ports.TokenStore, ports.AccountDirectory, ports.AccountAdmin,
+// ports.ConsoleSessions and ports.Pinger. It is safe for concurrent use.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect string // migrations.SQLite or migrations.Postgres
+}
+
+// Open connects to databaseURL: "sqlite:PATH" (the file and its parent
+// directory are created when missing) or "postgres://..." /
+// "postgresql://...". It checks that the database answers but does not
+// touch the schema: call Migrate or CheckSchema next. Error messages never
+// repeat the URL, which may carry a password.
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(databaseURL, "sqlite:"))
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return openPostgres(ctx, databaseURL)
+	}
+	return nil, errors.New("gormrepo: database URL must start with sqlite:, postgres:// or postgresql://")
+}
+
+// sqliteBusyTimeout is how long a statement waits for the file lock; with one
+// connection per process this only matters when another process (a CLI
+// subcommand next to a running server) holds it.
+const sqliteBusyTimeout = 10 * time.Second
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	path = strings.TrimPrefix(path, "//") // accept sqlite:///abs/path too
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, errors.New("gormrepo: sqlite URL needs a file path (sqlite:PATH) and no query string")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("gormrepo: create the SQLite directory: %w", err)
+	}
+	dsn := path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"+
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate", sqliteBusyTimeout.Milliseconds())
+	g, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("gormrepo: open SQLite: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	// One connection serialises every statement and transaction of this
+	// process, so concurrent writers queue in Go instead of failing with
+	// SQLITE_BUSY, and a mint's read-then-upsert transaction cannot interleave
+	// with another. The embedded database serves one instance; Postgres is
+	// the choice for more.
+	sqlDB.SetMaxOpenConns(1)
+	sqlDB.SetMaxIdleConns(1)
+	sqlDB.SetConnMaxLifetime(0)
+	db := &DB{gorm: g, sql: sqlDB, dialect: migrations.SQLite}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	g, err := gorm.Open(postgres.New(postgres.Config{DSN: url}), gormConfig())
+	if err != nil {
+		return nil, translate("open", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(5)
+	sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{gorm: g, sql: sqlDB, dialect: migrations.Postgres}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		// GORM's SQL log would print bound values (hashes, emails); errors are
+		// returned to the caller instead.
+		Logger: logger.Discard,
+		// Single statements are atomic already; transactions are explicit.
+		SkipDefaultTransaction: true,
+	}
+}
+
+// Dialect reports "sqlite" or "postgres" (the migrations folder in use).
+func (db *DB) Dialect() string { return db.dialect }
+
+// Name names the backend for readiness checks (ports.Pinger).
+func (db *DB) Name() string { return "database" }
+
+// Ping returns nil when the database answers, else a domain.ErrUnavailable.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return domain.Unavailable("database", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Migrate applies every pending migration of the database's dialect; it is
+// idempotent.
+func (db *DB) Migrate(ctx context.Context) error {
+	if err := migrations.Up(ctx, db.sql, db.dialect); err != nil {
+		return translate("migrate", err)
+	}
+	return nil
+}
+
+// CheckSchema returns an error telling the operator to run `devicegate
+// migrate` when the schema is older than this binary's latest migration. It
+// only reads.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	current, latest, err := migrations.Version(ctx, db.sql, db.dialect)
+	if err != nil {
+		return translate("check schema", err)
+	}
+	if current < latest {
+		return fmt.Errorf("database schema is at version %d, this binary needs %d: run `devicegate migrate` first", current, latest)
+	}
+	return nil
+}
+
+// The ports one *DB provides.
+var (
+	_ ports.TokenStore       = (*DB)(nil)
+	_ ports.AccountDirectory = (*DB)(nil)
+	_ ports.AccountAdmin     = (*DB)(nil)
+	_ ports.ConsoleSessions  = (*DB)(nil)
+	_ ports.Pinger           = (*DB)(nil)
+)

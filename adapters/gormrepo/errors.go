@@ -1,0 +1,89 @@
+package gormrepo
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// SQLite result codes (primary codes are the low byte of extended ones).
+const (
+	sqliteBusy                 = 5
+	sqliteLocked               = 6
+	sqliteCantOpen             = 14
+	sqliteConstraintPrimaryKey = 1555
+	sqliteConstraintUnique     = 2067
+)
+
+// translate maps a library error to the domain's, once, at this edge. op
+// names the operation for the message; the error never carries bound values.
+func translate(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
+		return domain.ErrNotFound
+	case isUniqueViolation(err):
+		return fmt.Errorf("%s: %w", op, domain.ErrConflict)
+	case isUnavailable(err):
+		return domain.Unavailable("database", fmt.Errorf("%s: %w", op, err))
+	}
+	return fmt.Errorf("gormrepo: %s: %w", op, err)
+}
+
+func isUniqueViolation(err error) bool {
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
+	}
+	var liteErr *gosqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqliteConstraintUnique || liteErr.Code() == sqliteConstraintPrimaryKey
+	}
+	return false
+}
+
+// isUnavailable reports errors that mean "the database cannot be reached or
+// cannot serve now" (answered 503, worth a retry), as opposed to a bad query.
+func isUnavailable(err error) bool {
+	var (
+		pgErr      *pgconn.PgError
+		connectErr *pgconn.ConnectError
+		netErr     net.Error
+		liteErr    *gosqlite.Error
+	)
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.As(err, &connectErr), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08 connection exception, 53 insufficient resources,
+		// 57P01-57P03 shutdown / cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53") ||
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	case errors.As(err, &liteErr):
+		switch liteErr.Code() & 0xff {
+		case sqliteBusy, sqliteLocked, sqliteCantOpen:
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "connection reset")
+}

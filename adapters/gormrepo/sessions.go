@@ -1,0 +1,43 @@
+package gormrepo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// CreateSession stores s (only the hash of the session id). A second session
+// with the same hash is domain.ErrConflict.
+func (db *DB) CreateSession(ctx context.Context, s domain.ConsoleSession) error {
+	account, ok := normID(s.AccountID)
+	if !ok {
+		return fmt.Errorf("gormrepo: create session: account id %q is not a UUID", s.AccountID)
+	}
+	ws, ok := nullID(s.WorkspaceID)
+	if !ok {
+		return fmt.Errorf("gormrepo: create session: workspace id %q is not a UUID", s.WorkspaceID)
+	}
+	row := sessionRow{
+		IDHash: s.IDHash, AccountID: account, WorkspaceID: ws, CSRFToken: s.CSRFToken,
+		CreatedAt: ts(s.CreatedAt), ExpiresAt: ts(s.ExpiresAt),
+	}
+	return translate("create session", db.gorm.WithContext(ctx).Create(&row).Error)
+}
+
+// Session returns the session with idHash unless it expired at now
+// (expires_at <= now).
+func (db *DB) Session(ctx context.Context, idHash string, now time.Time) (domain.ConsoleSession, error) {
+	var row sessionRow
+	err := db.gorm.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", idHash, ts(now)).Take(&row).Error
+	if err != nil {
+		return domain.ConsoleSession{}, translate("session", err)
+	}
+	return row.domain(), nil
+}
+
+// DeleteSession removes the session; a missing one is not an error.
+func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
+	return translate("delete session", db.gorm.WithContext(ctx).Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error)
+}

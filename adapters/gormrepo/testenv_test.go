@@ -1,0 +1,87 @@
+package gormrepo_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/devicegate/devicegate/adapters/gormrepo"
+)
+
+// postgresDSN returns DEVICEGATE_TEST_POSTGRES. Unset, the test is skipped,
+// except under CI=true, where a missing database is a failure.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("DEVICEGATE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("DEVICEGATE_TEST_POSTGRES is not set (required when CI=true)")
+		}
+		t.Skip("DEVICEGATE_TEST_POSTGRES is not set; skipping Postgres tests")
+	}
+	return dsn
+}
+
+// openSQLite opens a fresh SQLite file in a temporary directory (a
+// subdirectory, so Open must create it), migrated unless bare.
+func openSQLite(t testing.TB, bare bool) (*gormrepo.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", "devicegate.db")
+	db, err := gormrepo.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatalf("Open SQLite: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if !bare {
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate SQLite: %v", err)
+		}
+	}
+	return db, path
+}
+
+// openPostgres opens the test database inside a fresh schema (search_path
+// set in the DSN), migrated unless bare; the schema is dropped on cleanup.
+func openPostgres(t testing.TB, bare bool) *gormrepo.DB {
+	t.Helper()
+	ctx := context.Background()
+	base := postgresDSN(t)
+	admin, err := gormrepo.Open(ctx, base)
+	if err != nil {
+		t.Fatalf("Open Postgres: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "dgtest_" + hex.EncodeToString(b)
+	if err := gormrepo.ExecForTest(ctx, admin, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := gormrepo.ExecForTest(context.Background(), admin, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("DEVICEGATE_TEST_POSTGRES is not a URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := gormrepo.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("Open Postgres schema: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if !bare {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate Postgres: %v", err)
+		}
+	}
+	return db
+}

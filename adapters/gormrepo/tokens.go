@@ -1,0 +1,154 @@
+package gormrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// tokenColumns lists oauth_access_tokens' columns in tokenRow order.
+const tokenColumns = "id, subject_email, subject_issuer, account_id, client_id, device_label, prefix, " +
+	"token_hash, created_at, last_used_at, expires_at, revoked_at"
+
+// mintRow is what the mint upsert returns: the live row and the hash it replaced.
+type mintRow struct {
+	tokenRow
+	ReplacedHash *string `gorm:"column:replaced_hash"`
+}
+
+// Mint inserts t or rotates the live row of its (subject, client, device) in
+// place with one upsert on uq_oauth_active_per_device (see mint_postgres.go
+// and mint_sqlite.go). It checks the subject binding before writing anything.
+func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult, error) {
+	if err := t.CheckBinding(); err != nil {
+		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: %w", err)
+	}
+	id, ok := normID(t.ID)
+	if !ok {
+		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: token id %q is not a UUID", t.ID)
+	}
+	account, ok := nullID(t.AccountID)
+	if !ok {
+		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: account id %q is not a UUID", t.AccountID)
+	}
+	if t.TokenHash == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
+		return ports.MintResult{}, errors.New("gormrepo: mint: token hash, created_at and expires_at are required")
+	}
+	args := mintArgs{
+		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
+		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
+	}
+	var (
+		row mintRow
+		err error
+	)
+	if db.dialect == dialectPostgres {
+		row, err = db.mintPostgres(ctx, args)
+	} else {
+		row, err = db.mintSQLite(ctx, args)
+	}
+	if err != nil {
+		return ports.MintResult{}, translate("mint", err)
+	}
+	res := ports.MintResult{Token: row.tokenRow.domain()}
+	if row.ReplacedHash != nil {
+		res.Rotated, res.ReplacedHash = true, *row.ReplacedHash
+	}
+	return res, nil
+}
+
+// mintArgs are the bound values of a mint: the conflict key and the
+// inserted values (id .. token_hash, created_at, expires_at).
+type mintArgs struct {
+	key    []any
+	values []any
+}
+
+// ByHash returns the row whose token_hash is hash.
+func (db *DB) ByHash(ctx context.Context, hash string) (domain.AccessToken, error) {
+	if hash == "" {
+		return domain.AccessToken{}, domain.ErrNotFound
+	}
+	var row tokenRow
+	err := db.gorm.WithContext(ctx).Where("token_hash = ?", hash).Take(&row).Error
+	if err != nil {
+		return domain.AccessToken{}, translate("token by hash", err)
+	}
+	return row.domain(), nil
+}
+
+// ByID returns the row with id.
+func (db *DB) ByID(ctx context.Context, id string) (domain.AccessToken, error) {
+	id, ok := normID(id)
+	if !ok {
+		return domain.AccessToken{}, domain.ErrNotFound
+	}
+	var row tokenRow
+	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return domain.AccessToken{}, translate("token by id", err)
+	}
+	return row.domain(), nil
+}
+
+// Revoke sets revoked_at and nulls token_hash on the row if it is still not
+// revoked, and returns the hash it cleared; the read and the update are one
+// atomic step, so of two concurrent revokes one gets the hash and the other
+// domain.ErrNotFound.
+func (db *DB) Revoke(ctx context.Context, id string, now time.Time) (string, error) {
+	id, ok := normID(id)
+	if !ok {
+		return "", domain.ErrNotFound
+	}
+	var cleared []string
+	if db.dialect == dialectPostgres {
+		// The subquery locks the row and re-checks revoked_at IS NULL after any
+		// wait, and RETURNING reads the hash as it was before this UPDATE.
+		err := db.gorm.WithContext(ctx).Raw(`UPDATE oauth_access_tokens AS t
+			SET revoked_at = ?, token_hash = NULL
+			FROM (SELECT id, token_hash FROM oauth_access_tokens
+			      WHERE id = ? AND revoked_at IS NULL FOR UPDATE) AS old
+			WHERE t.id = old.id AND t.revoked_at IS NULL
+			RETURNING old.token_hash`, ts(now), id).Scan(&cleared).Error
+		if err != nil {
+			return "", translate("revoke", err)
+		}
+	} else {
+		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE id = ? AND revoked_at IS NULL`,
+				id).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
+				return err
+			}
+			return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
+				WHERE id = ? AND revoked_at IS NULL`, ts(now), id).Error
+		})
+		if err != nil {
+			return "", translate("revoke", err)
+		}
+	}
+	if len(cleared) != 1 {
+		return "", domain.ErrNotFound
+	}
+	return cleared[0], nil
+}
+
+// ExpireHard is the compare-and-set of SPEC 3.4: it revokes the row only if
+// it is still live in the table and expires_at <= now. The database decides
+// the race, so exactly one caller sees won.
+func (db *DB) ExpireHard(ctx context.Context, id string, now time.Time) (bool, error) {
+	id, ok := normID(id)
+	if !ok {
+		return false, nil
+	}
+	res := db.gorm.WithContext(ctx).Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
+		WHERE id = ? AND revoked_at IS NULL AND expires_at <= ?`, ts(now), id, ts(now))
+	if res.Error != nil {
+		return false, translate("expire", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}

@@ -1,0 +1,90 @@
+package gormrepo
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// ListLive returns the owner's unrevoked rows with expires_at > now, newest
+// first (ties broken by id, so pages never overlap), one page of size limit,
+// and their total count. page < 1 is read as 1 and limit < 1 as 1.
+func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, page, limit int) ([]domain.AccessToken, int, error) {
+	page, limit = max(page, 1), max(limit, 1)
+	q := db.gorm.WithContext(ctx).Model(&tokenRow{}).Where("revoked_at IS NULL AND expires_at > ?", ts(now))
+	if owner.AccountID != "" {
+		id, ok := normID(owner.AccountID)
+		if !ok {
+			return []domain.AccessToken{}, 0, nil
+		}
+		q = q.Where("account_id = ?", id)
+	} else {
+		q = q.Where("account_id IS NULL AND subject_email = ? AND subject_issuer = ?", owner.Email, owner.Issuer)
+	}
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, translate("list tokens", err)
+	}
+	var rows []tokenRow
+	err := q.Order("created_at DESC, id DESC").Limit(limit).Offset((page - 1) * limit).Find(&rows).Error
+	if err != nil {
+		return nil, 0, translate("list tokens", err)
+	}
+	out := make([]domain.AccessToken, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, int(total), nil
+}
+
+// TouchLastUsed sets last_used_at for each id, never moving it backwards,
+// in one transaction. Unknown and malformed ids are skipped.
+func (db *DB) TouchLastUsed(ctx context.Context, seen map[string]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for id, at := range seen {
+			id, ok := normID(id)
+			if !ok || at.IsZero() {
+				continue
+			}
+			if err := tx.Exec(`UPDATE oauth_access_tokens SET last_used_at = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ts(at), id, ts(at)).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return translate("touch last used", err)
+}
+
+// defaultPruneBatch is used when Prune is given a batch size below 1.
+const defaultPruneBatch = 500
+
+// Prune deletes rows revoked before cutoff, or never revoked and expired
+// before cutoff, batch rows per statement (short statements keep locks
+// short), until a batch comes back short. It returns how many it deleted;
+// running it again with the same cutoff deletes nothing.
+func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
+	if batch < 1 {
+		batch = defaultPruneBatch
+	}
+	var deleted int64
+	for {
+		res := db.gorm.WithContext(ctx).Exec(`DELETE FROM oauth_access_tokens WHERE id IN (
+			SELECT id FROM oauth_access_tokens
+			WHERE revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?)
+			LIMIT ?)`, ts(cutoff), ts(cutoff), batch)
+		if res.Error != nil {
+			return deleted, translate("prune", res.Error)
+		}
+		deleted += res.RowsAffected
+		if res.RowsAffected < int64(batch) {
+			return deleted, nil
+		}
+	}
+}
