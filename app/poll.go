@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -15,7 +16,15 @@ type Poll struct {
 	Env
 	Flows  ports.FlowPoller
 	Minter *Minter
+	// MintTimeout bounds the mint (default DefaultMintTimeout). It must be
+	// shorter than the claim lease: a mint still running when its lease ends
+	// could otherwise commit after a later claimant's and replace that
+	// claimant's token in place.
+	MintTimeout time.Duration
 }
+
+// DefaultMintTimeout leaves a 10 s margin inside the 30 s claim lease.
+const DefaultMintTimeout = domain.ClaimLease - 10*time.Second
 
 // PollInput is the request of Poll.
 type PollInput struct {
@@ -52,7 +61,13 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 		_ = u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID)
 		return Grant{}, fmt.Errorf("poll: claimed flow has no subject")
 	}
-	minted, err := u.Minter.Mint(ctx, *f.Subject, f.ClientID, f.DeviceLabel)
+	timeout := u.MintTimeout
+	if timeout <= 0 || timeout >= domain.ClaimLease {
+		timeout = DefaultMintTimeout
+	}
+	mintCtx, cancel := context.WithTimeout(ctx, timeout)
+	minted, err := u.Minter.Mint(mintCtx, *f.Subject, f.ClientID, f.DeviceLabel)
+	cancel()
 	if err != nil {
 		// Give the approval back so a later poll retries; the lease covers us if this fails too.
 		if rerr := u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID); rerr != nil {
