@@ -1,0 +1,176 @@
+package memstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// newFlow returns a pending flow created at created with fresh codes.
+func newFlow(t *testing.T, created time.Time) domain.Flow {
+	t.Helper()
+	code, err := domain.NewUserCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := domain.NewDeviceCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.NewFlow(domain.HashSecret(dc), code, "cli", "dev", "192.0.2.1", created)
+}
+
+// TestFlowsCopies: callers never share the stored subject (Redis serialises;
+// a map of pointers must copy).
+func TestFlowsCopies(t *testing.T) {
+	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
+	f := newFlow(t, now)
+	if err := s.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	subj := domain.Subject{Type: domain.SubjectAccount, Email: "a@example.com", Workspaces: []domain.Workspace{{ID: "w1"}}}
+	got, err := s.Decide(ctx, f.UserCode, domain.Decision{Approve: true, Subject: &subj}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj.Workspaces[0].ID = "changed-by-caller"
+	got.Subject.Workspaces[0].ID = "changed-by-caller"
+	got.Subject.Email = "changed-by-caller"
+	stored, err := s.ByUserCode(ctx, f.UserCode, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Subject.Workspaces[0].ID != "w1" || stored.Subject.Email != "a@example.com" {
+		t.Fatalf("stored subject changed through a caller's copy: %+v", stored.Subject)
+	}
+	stored.Subject.Workspaces[0].ID = "changed-by-caller"
+	claimed, err := s.Poll(ctx, f.DeviceCodeHash, "cli", "c1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed.Subject.Workspaces[0].ID = "changed-by-caller"
+	if again, _ := s.ByUserCode(ctx, f.UserCode, now); again.Subject.Workspaces[0].ID != "w1" {
+		t.Fatalf("stored subject changed through a caller's copy: %+v", again.Subject)
+	}
+}
+
+// TestFlowsExpiryFreesMemory: expired flows give up their user code and are
+// removed by Sweep, by the amortised sweep in Create and by the janitor.
+func TestFlowsExpiryFreesMemory(t *testing.T) {
+	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
+	old := newFlow(t, now.Add(-domain.FlowLifetime-time.Second)) // expired on the real clock
+	if err := s.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	reuse := newFlow(t, now)
+	reuse.UserCode = old.UserCode
+	if err := s.Create(ctx, reuse); err != nil {
+		t.Fatalf("Create over an expired flow's user code: %v", err)
+	}
+	if _, err := s.Poll(ctx, old.DeviceCodeHash, "cli", "x", now); err != domain.ErrExpiredToken {
+		t.Fatalf("poll the replaced flow: %v", err)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("Len = %d, want 1", s.Len())
+	}
+	if n := s.Sweep(now.Add(domain.FlowLifetime)); n != 1 || s.Len() != 0 {
+		t.Fatalf("Sweep removed %d, Len %d; want 1, 0", n, s.Len())
+	}
+	if _, err := s.ByUserCode(ctx, reuse.UserCode, now); err != domain.ErrNotFound {
+		t.Fatalf("ByUserCode after Sweep: %v", err)
+	}
+	for i := 0; i < 1000; i++ {
+		if err := s.Create(ctx, newFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() >= 256 {
+		t.Fatalf("Len = %d after 1000 expired creates, want < 256 (amortised sweep)", s.Len())
+	}
+	if err := s.Create(ctx, newFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
+		t.Fatal(err)
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.RunJanitor(jctx, 5*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(2 * time.Second); s.Len() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("janitor left %d expired flows", s.Len())
+		}
+	}
+}
+
+// TestRateLimiterEvictsEmptyKeys: logs with nothing in their window go away.
+func TestRateLimiterEvictsEmptyKeys(t *testing.T) {
+	l, ctx, now := memstore.NewRateLimiter(), t.Context(), time.Now()
+	b := domain.RateBucket{Name: "b", Limit: 3, Window: time.Minute}
+	for i := 0; i < 100; i++ {
+		if _, err := l.Allow(ctx, b, fmt.Sprint("ip-", i), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Len() != 100 {
+		t.Fatalf("Len = %d, want 100", l.Len())
+	}
+	l.Sweep(now.Add(time.Minute - time.Millisecond))
+	if l.Len() != 100 {
+		t.Fatalf("Len = %d after an early sweep, want 100", l.Len())
+	}
+	l.Sweep(now.Add(time.Minute))
+	if l.Len() != 0 {
+		t.Fatalf("Len = %d after the window, want 0", l.Len())
+	}
+	for i := 0; i < 1000; i++ { // one fresh key per minute: the amortised sweep evicts the old ones
+		if _, err := l.Allow(ctx, b, fmt.Sprint("k-", i), now.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Len() > 256 {
+		t.Fatalf("Len = %d, want <= 256", l.Len())
+	}
+}
+
+// TestTokenCacheBounded: the cache never holds more than its size, and the
+// entry just put is always served.
+func TestTokenCacheBounded(t *testing.T) {
+	c, ctx := memstore.NewTokenCacheSize(8), t.Context()
+	for i := 0; i < 100; i++ {
+		h := fmt.Sprint("hash-", i)
+		if err := c.Put(ctx, h, ports.CacheEntry{Negative: ports.CacheInvalid}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := c.Get(ctx, h); !ok {
+			t.Fatalf("entry %d missed right after Put", i)
+		}
+		if c.Len() > 8 {
+			t.Fatalf("Len = %d, want <= 8", c.Len())
+		}
+	}
+}
+
+// TestNonceStoreLapses: a lapsed reservation can be taken again and is swept.
+func TestNonceStoreLapses(t *testing.T) {
+	s, ctx := memstore.NewNonceStore(), t.Context()
+	if ok, _ := s.Reserve(ctx, "n", "a", time.Nanosecond); !ok {
+		t.Fatal("first Reserve refused")
+	}
+	time.Sleep(time.Millisecond)
+	if ok, _ := s.Reserve(ctx, "n", "b", time.Minute); !ok {
+		t.Fatal("Reserve after the ttl refused")
+	}
+	for i := 0; i < 1000; i++ {
+		if ok, _ := s.Reserve(ctx, fmt.Sprint("lapsing-", i), "a", time.Nanosecond); !ok {
+			t.Fatal("Reserve of a fresh nonce refused")
+		}
+	}
+	if s.Len() > 256 {
+		t.Fatalf("Len = %d, want <= 256 (amortised sweep)", s.Len())
+	}
+}
