@@ -64,19 +64,17 @@ func Version(ctx context.Context, db *sql.DB, dialect string) (current, latest i
 	}
 	latest = sources[len(sources)-1].Version
 
+	exists, err := versionTableExists(ctx, db, dialect)
+	if err != nil {
+		return 0, latest, fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	if !exists {
+		return 0, latest, nil
+	}
 	d, _ := gooseDialect(dialect)
 	store, err := database.NewStore(d, versionTable)
 	if err != nil {
 		return 0, latest, err
-	}
-	if ext, ok := store.(database.StoreExtender); ok {
-		exists, err := ext.TableExists(ctx, db)
-		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
-			return 0, latest, fmt.Errorf("migrations: read schema version: %w", err)
-		}
-		if err == nil && !exists {
-			return 0, latest, nil
-		}
 	}
 	current, err = store.GetLatestVersion(ctx, db)
 	if errors.Is(err, database.ErrVersionNotFound) {
@@ -86,6 +84,18 @@ func Version(ctx context.Context, db *sql.DB, dialect string) (current, latest i
 		return 0, latest, fmt.Errorf("migrations: read schema version: %w", err)
 	}
 	return current, latest, nil
+}
+
+// versionTableExists looks the version table up in the catalog (in the
+// current schema on Postgres, so a search_path isolates it).
+func versionTableExists(ctx context.Context, db *sql.DB, dialect string) (bool, error) {
+	q := `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?)`
+	if dialect == Postgres {
+		q = `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1)`
+	}
+	var exists bool
+	err := db.QueryRowContext(ctx, q, versionTable).Scan(&exists)
+	return exists, err
 }
 
 func newProvider(db *sql.DB, dialect string, locked bool) (*goose.Provider, error) {

@@ -96,7 +96,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(5)
+	sqlDB.SetMaxIdleConns(10)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{gorm: g, sql: sqlDB, dialect: migrations.Postgres}

@@ -74,7 +74,7 @@ func (db *DB) mintSQLite(ctx context.Context, a mintArgs) (mintRow, error) {
 		if len(rows) != 1 {
 			return errors.New("mint upsert returned no row")
 		}
-		out.tokenRow = rows[0]
+		out.Row = rows[0]
 		if len(old) == 1 {
 			out.ReplacedHash = &old[0]
 		}

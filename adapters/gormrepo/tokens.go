@@ -18,8 +18,8 @@ const tokenColumns = "id, subject_email, subject_issuer, account_id, client_id, 
 
 // mintRow is what the mint upsert returns: the live row and the hash it replaced.
 type mintRow struct {
-	tokenRow
-	ReplacedHash *string `gorm:"column:replaced_hash"`
+	Row          tokenRow `gorm:"embedded"`
+	ReplacedHash *string  `gorm:"column:replaced_hash"`
 }
 
 // Mint inserts t or rotates the live row of its (subject, client, device) in
@@ -56,7 +56,7 @@ func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult,
 	if err != nil {
 		return ports.MintResult{}, translate("mint", err)
 	}
-	res := ports.MintResult{Token: row.tokenRow.domain()}
+	res := ports.MintResult{Token: row.Row.domain()}
 	if row.ReplacedHash != nil {
 		res.Rotated, res.ReplacedHash = true, *row.ReplacedHash
 	}

@@ -13,6 +13,23 @@ import (
 // tokRacers is how many goroutines the race subtests start at once.
 const tokRacers = 20
 
+// tokStartLine returns a function that each of tokRacers goroutines calls
+// before racing: it makes one store call (so pooled backends have warm
+// connections rather than dialling one by one, which would stagger the
+// racers) and then waits until all racers are ready.
+func tokStartLine(t testing.TB, s ports.TokenStore) func() {
+	t.Helper()
+	var ready sync.WaitGroup
+	ready.Add(tokRacers)
+	gate := make(chan struct{})
+	go func() { ready.Wait(); close(gate) }()
+	return func() {
+		_, _ = s.ByHash(context.Background(), "warm-up")
+		ready.Done()
+		<-gate
+	}
+}
+
 func tokRevoke(t *testing.T, s ports.TokenStore) {
 	ctx := context.Background()
 	tok := tokAccount(t, tokNow)
@@ -114,10 +131,10 @@ func tokExpireHardRace(t *testing.T, s ports.TokenStore) {
 		wins int
 		errs []error
 	)
-	start := make(chan struct{})
+	start := tokStartLine(t, s)
 	for range tokRacers {
 		wg.Go(func() {
-			<-start
+			start()
 			won, err := s.ExpireHard(ctx, tok.ID, now)
 			mu.Lock()
 			defer mu.Unlock()
@@ -129,7 +146,6 @@ func tokExpireHardRace(t *testing.T, s ports.TokenStore) {
 			}
 		})
 	}
-	close(start)
 	wg.Wait()
 	if len(errs) > 0 {
 		t.Fatalf("concurrent ExpireHard returned errors: %v", errs)
@@ -153,14 +169,13 @@ func tokRaceMint(t *testing.T, s ports.TokenStore) {
 	results := make([]ports.MintResult, tokRacers)
 	errs := make([]error, tokRacers)
 	var wg sync.WaitGroup
-	start := make(chan struct{})
+	start := tokStartLine(t, s)
 	for i := range toks {
 		wg.Go(func() {
-			<-start
+			start()
 			results[i], errs[i] = s.Mint(ctx, toks[i])
 		})
 	}
-	close(start)
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
