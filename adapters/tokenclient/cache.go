@@ -38,25 +38,25 @@ func newCache(max int) *cache {
 // none or it has lapsed. An active entry whose token expiry has passed is
 // answered ErrInactive without asking devicegate (exp is final) and dropped;
 // a later presentation asks again and caches the negative answer.
-func (c *cache) get(k cacheKey, now time.Time) (p Principal, err error, hit bool) {
+func (c *cache) get(k cacheKey, now time.Time) (p Principal, hit bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[k]
 	if !ok {
-		return Principal{}, nil, false
+		return Principal{}, false, nil
 	}
 	e := el.Value.(*entry)
 	switch {
 	case e.active && !e.p.ExpiresAt.IsZero() && !now.Before(e.p.ExpiresAt):
 		c.remove(el)
-		return Principal{}, ErrInactive, true
+		return Principal{}, true, ErrInactive
 	case !now.Before(e.until):
 		c.remove(el)
-		return Principal{}, nil, false
+		return Principal{}, false, nil
 	case !e.active:
-		return Principal{}, ErrInactive, true
+		return Principal{}, true, ErrInactive
 	}
-	return e.p.clone(), nil, true
+	return e.p.clone(), true, nil
 }
 
 // put stores a verdict until the given time; a verdict already lapsed at

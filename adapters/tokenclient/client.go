@@ -82,8 +82,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("tokenclient: BaseURL must be an absolute http(s) URL, got %q", cfg.BaseURL)
 	}
-	if cfg.Secret == "" {
-		return nil, errors.New("tokenclient: Secret (devicegate's INTROSPECTION_SECRET) is required")
+	if cfg.Secret == "" || strings.ContainsAny(cfg.Secret, "\r\n") {
+		return nil, errors.New("tokenclient: Secret (devicegate's INTROSPECTION_SECRET) is required and must be one line")
 	}
 	c := &Client{
 		endpoint: strings.TrimRight(cfg.BaseURL, "/") + IntrospectPath,
@@ -131,10 +131,10 @@ func (c *Client) Validate(ctx context.Context, token string) (Principal, error) 
 		return Principal{}, ErrInactive
 	}
 	k := keyOf(token)
-	if p, err, hit := c.cache.get(k, c.now()); hit {
+	if p, hit, err := c.cache.get(k, c.now()); hit {
 		return p, err
 	}
-	f, p, err, hit := c.join(ctx, k, token)
+	f, p, hit, err := c.join(ctx, k, token)
 	if hit {
 		return p, err
 	}
@@ -152,20 +152,20 @@ func (c *Client) Validate(ctx context.Context, token string) (Principal, error) 
 // join attaches to the flight for k or starts one. The cache is checked
 // again under the lock, because a flight that finished between the caller's
 // miss and here has already stored its verdict and left the table.
-func (c *Client) join(ctx context.Context, k cacheKey, token string) (f *flight, p Principal, err error, hit bool) {
+func (c *Client) join(ctx context.Context, k cacheKey, token string) (f *flight, p Principal, hit bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f, ok := c.flights[k]; ok {
 		f.dups++
-		return f, Principal{}, nil, false
+		return f, Principal{}, false, nil
 	}
-	if p, err, hit := c.cache.get(k, c.now()); hit {
-		return nil, p, err, true
+	if p, hit, err := c.cache.get(k, c.now()); hit {
+		return nil, p, true, err
 	}
 	f = &flight{done: make(chan struct{})}
 	c.flights[k] = f
 	go c.fly(ctx, k, token, f)
-	return f, Principal{}, nil, false
+	return f, Principal{}, false, nil
 }
 
 // fly makes the call, caches the verdict (never an unavailability) and

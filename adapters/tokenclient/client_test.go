@@ -189,6 +189,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{BaseURL: "auth.example.com", Secret: secret},
 		{BaseURL: "ftp://auth.example.com", Secret: secret},
 		{BaseURL: "https://auth.example.com", Secret: ""},
+		{BaseURL: "https://auth.example.com", Secret: "two\nlines"},
 	} {
 		if _, err := tokenclient.New(cfg); err == nil {
 			t.Errorf("New(%+v) succeeded, want error", cfg)
