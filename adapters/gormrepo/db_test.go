@@ -151,3 +151,30 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatalf("error repeats the password: %v", err)
 	}
 }
+
+func TestPruneSessions(t *testing.T) {
+	backends(t, func(t *testing.T, open func(bool) *gormrepo.DB) {
+		ctx := context.Background()
+		db := open(false)
+		now := time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)
+		mk := func(hash string, expires time.Time) domain.ConsoleSession {
+			s := domain.ConsoleSession{IDHash: hash, AccountID: "0b7e4f7c-95a4-4cb4-a1ba-7d3f3d8a1c11",
+				CSRFToken: "c", CreatedAt: now.Add(-time.Hour), ExpiresAt: expires}
+			if err := db.CreateSession(ctx, s); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+			return s
+		}
+		mk(domain.HashSecret("old"), now)
+		live := mk(domain.HashSecret("live"), now.Add(time.Second))
+		if err := db.CreateSession(ctx, live); !errors.Is(err, domain.ErrConflict) {
+			t.Fatalf("CreateSession(duplicate) = %v, want domain.ErrConflict", err)
+		}
+		if n, err := db.PruneSessions(ctx, now); err != nil || n != 1 {
+			t.Fatalf("PruneSessions = %d, %v; want 1, nil", n, err)
+		}
+		if _, err := db.Session(ctx, live.IDHash, now); err != nil {
+			t.Fatalf("live session pruned: %v", err)
+		}
+	})
+}

@@ -41,3 +41,11 @@ func (db *DB) Session(ctx context.Context, idHash string, now time.Time) (domain
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 	return translate("delete session", db.gorm.WithContext(ctx).Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error)
 }
+
+// PruneSessions deletes the sessions expired at now and returns how many. It
+// is not part of a port: Session already hides expired rows, and this only
+// keeps the table small (the prune job may call it).
+func (db *DB) PruneSessions(ctx context.Context, now time.Time) (int64, error) {
+	res := db.gorm.WithContext(ctx).Where("expires_at <= ?", ts(now)).Delete(&sessionRow{})
+	return res.RowsAffected, translate("prune sessions", res.Error)
+}
