@@ -62,7 +62,8 @@ var errorTable = []struct {
 		setHeader("WWW-Authenticate", `Bearer realm="devicegate", error="invalid_token"`)}},
 	{domain.ErrTokenExpired, wireError{http.StatusUnauthorized, "token_expired", "The bearer token has expired.",
 		setHeader("WWW-Authenticate", `Bearer realm="devicegate", error="invalid_token", error_description="token expired"`)}},
-	{domain.ErrInsufficientScope, wireError{http.StatusForbidden, "insufficient_scope", "The token does not grant this operation.", nil}},
+	{domain.ErrInsufficientScope, wireError{http.StatusForbidden, "insufficient_scope", "The token does not grant this operation.",
+		setHeader("WWW-Authenticate", `Bearer realm="devicegate", error="insufficient_scope"`)}},
 	{domain.ErrNotFound, wireError{http.StatusNotFound, "not_found", "Not found.", nil}},
 	{domain.ErrInvalidCredentials, wireError{http.StatusUnauthorized, "invalid_credentials", "Wrong email or password.", nil}},
 	{domain.ErrConflict, wireError{http.StatusConflict, "conflict", "The resource already exists.", nil}},
@@ -169,7 +170,8 @@ func (s *server) handleError(err error, c echo.Context) {
 	if w.status >= 500 {
 		// Details go to the log only; err texts never carry secrets (codes and
 		// tokens are hashed before they reach any layer that could fail).
-		s.log.ErrorContext(req.Context(), "request failed", "route", c.Path(), "status", w.status, "code", w.code, "err", err)
+		s.log.ErrorContext(req.Context(), "request failed", "route", c.Path(), "status", w.status, "code", w.code,
+			"request_id", app.RequestID(req.Context()), "err", err)
 		w.message = internalMessage
 	}
 	h := c.Response().Header()

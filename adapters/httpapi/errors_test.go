@@ -46,7 +46,7 @@ func TestErrorTable(t *testing.T) {
 		{domain.ErrInvalidToken, 401, "invalid_token", "WWW-Authenticate", `Bearer realm="devicegate", error="invalid_token"`},
 		{domain.ErrTokenExpired, 401, "token_expired", "WWW-Authenticate",
 			`Bearer realm="devicegate", error="invalid_token", error_description="token expired"`},
-		{domain.ErrInsufficientScope, 403, "insufficient_scope", "", ""},
+		{domain.ErrInsufficientScope, 403, "insufficient_scope", "WWW-Authenticate", `Bearer realm="devicegate", error="insufficient_scope"`},
 		{domain.ErrNotFound, 404, "not_found", "", ""},
 		{domain.ErrInvalidCredentials, 401, "invalid_credentials", "", ""},
 		{domain.ErrConflict, 409, "conflict", "", ""},

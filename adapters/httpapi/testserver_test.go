@@ -3,9 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -15,6 +12,7 @@ import (
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/slogaudit"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -88,19 +86,6 @@ func (s *switchableAccounts) disable(id string) {
 	s.disabled[id] = true
 }
 
-// plainHasher stands in for adapters/passwordhash (cheap, constant-time verify).
-type plainHasher struct{}
-
-func (plainHasher) Hash(pw string) (string, error) {
-	sum := sha256.Sum256([]byte(pw))
-	return "sha256$" + hex.EncodeToString(sum[:]), nil
-}
-
-func (h plainHasher) Verify(encoded, pw string) bool {
-	want, _ := h.Hash(pw)
-	return subtle.ConstantTimeCompare([]byte(encoded), []byte(want)) == 1
-}
-
 // testServer is the real handler graph: memstore flows and rate limits,
 // gormrepo on a temp SQLite file, the app use cases, and httpapi.New.
 type testServer struct {
@@ -143,7 +128,8 @@ func newTestServer(t *testing.T, opts ...func(*setup)) *testServer {
 	flows, limiter, cache := memstore.NewFlows(), memstore.NewRateLimiter(), memstore.NewTokenCache()
 	kinds := domain.DefaultKinds()
 	accounts := &switchableAccounts{AccountDirectory: db, disabled: map[string]bool{}}
-	hasher := plainHasher{}
+	// The real argon2id hasher at its smallest cost, to keep the suite fast under -race.
+	hasher := &passwordhash.Hasher{Params: passwordhash.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
 
 	minter := &app.Minter{Env: env, Tokens: db, Cache: cache, Kinds: kinds, TTL: 14 * 24 * time.Hour}
 	auth := &app.Authenticator{Env: env, Kinds: kinds, Tokens: db, Expirer: db, Cache: cache, Limiter: limiter,
