@@ -53,6 +53,8 @@ func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 
 // expires. On a collision with a live flow nothing stays written and the
 // answer is domain.ErrUserCodeTaken.
 func (s *Flows) Create(ctx context.Context, f domain.Flow) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	kv, err := encodeFlow(f)
 	if err != nil {
 		return err
@@ -134,6 +136,8 @@ func (s *Flows) resolve(ctx context.Context, userCode string) (string, error) {
 // ByUserCode reads the flow through the user-code index; a flow expired at
 // now, or one that no longer carries userCode, is domain.ErrNotFound.
 func (s *Flows) ByUserCode(ctx context.Context, userCode string, now time.Time) (domain.Flow, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	h, err := s.resolve(ctx, userCode)
 	if err != nil {
 		return domain.Flow{}, err
@@ -158,6 +162,8 @@ func (s *Flows) ByUserCode(ctx context.Context, userCode string, now time.Time) 
 // Decide resolves the user code, then runs the decide script (a
 // compare-and-set from PENDING) on the flow hash.
 func (s *Flows) Decide(ctx context.Context, userCode string, d domain.Decision, now time.Time) (domain.Flow, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	approve, subject := "0", ""
 	if d.Approve {
 		if d.Subject == nil {

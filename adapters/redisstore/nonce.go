@@ -21,11 +21,15 @@ func NewNonceStore(c rueidis.Client, prefix string) *NonceStore {
 
 // Reserve is SET NX PX: true if this call reserved nonce, false on a replay.
 func (n *NonceStore) Reserve(ctx context.Context, nonce, owner string, ttl time.Duration) (bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return setNX(ctx, n.c, n.keys.nonce(nonce), owner, ttl)
 }
 
 // Release deletes the reservation only if owner holds it (compare-and-delete).
 func (n *NonceStore) Release(ctx context.Context, nonce, owner string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	return wrapErr(cadScript.Exec(ctx, n.c, []string{n.keys.nonce(nonce)}, []string{owner}).Error())
 }
 

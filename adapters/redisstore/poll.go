@@ -23,6 +23,8 @@ var pollAnswers = map[string]error{
 // hash, with now passed in as unix milliseconds. On a claim it returns the
 // claimed flow.
 func (s *Flows) Poll(ctx context.Context, deviceCodeHash, clientID, claimID string, now time.Time) (domain.Flow, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	args := []string{clientID, claimID, strconv.FormatInt(now.UnixMilli(), 10),
 		msArg(domain.SlowDownStep), strconv.FormatInt(now.Add(domain.ClaimLease).UnixMilli(), 10)}
 	arr, err := pollScript.Exec(ctx, s.c, []string{s.keys.flow(deviceCodeHash)}, args).ToArray()
@@ -49,6 +51,8 @@ func (s *Flows) Poll(ctx context.Context, deviceCodeHash, clientID, claimID stri
 // FinishClaim runs scripts/finish.lua: delete the flow if it is still
 // claimed by claimID, else domain.ErrClaimLost.
 func (s *Flows) FinishClaim(ctx context.Context, deviceCodeHash, claimID string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	arr, err := finishScript.Exec(ctx, s.c, []string{s.keys.flow(deviceCodeHash)}, []string{claimID}).ToArray()
 	if err != nil {
 		return wrapErr(err)
@@ -65,6 +69,8 @@ func (s *Flows) FinishClaim(ctx context.Context, deviceCodeHash, claimID string)
 // ReleaseClaim runs scripts/release.lua: back to APPROVED if still claimed
 // by claimID, else domain.ErrClaimLost.
 func (s *Flows) ReleaseClaim(ctx context.Context, deviceCodeHash, claimID string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	n, err := releaseScript.Exec(ctx, s.c, []string{s.keys.flow(deviceCodeHash)}, []string{claimID}).AsInt64()
 	if err != nil {
 		return wrapErr(err)

@@ -29,6 +29,8 @@ func NewRateLimiter(c rueidis.Client, prefix string) *RateLimiter {
 // rounded up to whole seconds (at least 1 s). A bucket with Limit <= 0
 // allows without touching Redis.
 func (r *RateLimiter) Allow(ctx context.Context, b domain.RateBucket, key string, now time.Time) (domain.RateDecision, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if b.Limit <= 0 {
 		return domain.RateDecision{Allowed: true}, nil
 	}

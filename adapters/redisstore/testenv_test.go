@@ -17,13 +17,16 @@ func requireEnv(t testing.TB, name, why string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		if os.Getenv("CI") == "true" {
+		if requireEnvCI() {
 			t.Fatalf("%s is not set (CI=true): %s", name, why)
 		}
 		t.Skipf("%s is not set: %s", name, why)
 	}
 	return v
 }
+
+// requireEnvCI reports CI=true: missing test dependencies fail instead of skipping.
+func requireEnvCI() bool { return os.Getenv("CI") == "true" }
 
 // testRedisAddr is the host:port of the test Redis (DEVICEGATE_TEST_REDIS).
 func testRedisAddr(t testing.TB) string {

@@ -27,8 +27,10 @@ type TokenCache struct {
 }
 
 // NewTokenCache returns the cache on c with every key under prefix.
-// Client-side caching needs a client built without DisableCache (NewClient
-// leaves it on); without it every Get is a round trip, still correct.
+// Client-side caching needs a client built without DisableCache, and
+// reading this instance's own writes at once needs one connection per node
+// (NewClient / ClientOptions set both); without caching every Get is a
+// round trip, still correct.
 func NewTokenCache(c rueidis.Client, prefix string) *TokenCache {
 	return &TokenCache{c: c, keys: keyspace(prefix)}
 }
@@ -52,6 +54,8 @@ type tokenDoc struct {
 
 // Get returns the entry for hash; ok=false on a miss.
 func (t *TokenCache) Get(ctx context.Context, hash string) (ports.CacheEntry, bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	e, ok, _, err := t.get(ctx, hash)
 	return e, ok, err
 }
@@ -75,6 +79,8 @@ func (t *TokenCache) get(ctx context.Context, hash string) (e ports.CacheEntry, 
 
 // Put stores e for hash for ttl (SET PX).
 func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, ttl time.Duration) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	a := e.Token
 	b, err := json.Marshal(tokenDoc{Negative: string(e.Negative), ID: a.ID, SubjectEmail: a.SubjectEmail,
 		SubjectIssuer: a.SubjectIssuer, AccountID: a.AccountID, ClientID: a.ClientID, DeviceLabel: a.DeviceLabel,
@@ -83,13 +89,36 @@ func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, t
 	if err != nil {
 		return fmt.Errorf("redisstore: encode token cache entry: %w", err)
 	}
-	cmd := t.c.B().Set().Key(t.keys.token(hash)).Value(string(b)).PxMilliseconds(max(ttl.Milliseconds(), 1)).Build()
-	return wrapErr(t.c.Do(ctx, cmd).Error())
+	key := t.keys.token(hash)
+	return t.write(ctx, key, t.c.B().Set().Key(key).Value(string(b)).PxMilliseconds(max(ttl.Milliseconds(), 1)).Build())
 }
 
 // Invalidate deletes the entry; Redis then invalidates every client-side copy.
 func (t *TokenCache) Invalidate(ctx context.Context, hash string) error {
-	return wrapErr(t.c.Do(ctx, t.c.B().Del().Key(t.keys.token(hash)).Build()).Error())
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	key := t.keys.token(hash)
+	return t.write(ctx, key, t.c.B().Del().Key(key).Build())
+}
+
+// write runs a write of key followed, in the same pipeline, by a PTTL of key
+// as a fence, so this instance reads its own writes: Redis sends the
+// invalidation of a key written by the very connection that tracks it just
+// after the write's reply, and rueidis applies that push before it hands
+// out the fence's reply. Without the fence a Get right after Put or
+// Invalidate could still be served the old local copy. This needs the write
+// to travel the connection that caches key, which holds with one connection
+// per node (ClientOptions; rueidis' cluster default); with more, rueidis
+// picks a write's connection at random and this instance, like every other,
+// sees its invalidations a few milliseconds later.
+func (t *TokenCache) write(ctx context.Context, key string, cmd rueidis.Completed) error {
+	res := t.c.DoMulti(ctx, cmd, t.c.B().Pttl().Key(key).Build())
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			return wrapErr(err)
+		}
+	}
+	return nil
 }
 
 func (d tokenDoc) entry() ports.CacheEntry {

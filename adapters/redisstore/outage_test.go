@@ -1,0 +1,126 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// outageBound is how soon an operation must fail once Redis is gone: a
+// behavioural bound (a request answers 503, it does not hang), not a
+// performance assertion.
+const outageBound = 2500 * time.Millisecond
+
+// TestOutage runs a real redis-server under a live client and breaks it two
+// ways: killed (connections reset, dials refused) and frozen with SIGSTOP
+// (connections accept but nothing answers). Each time Create, Poll,
+// ByUserCode, the rate limiter and Ping must fail with domain.ErrUnavailable
+// within outageBound even with a generous context, and afterwards the SAME
+// client must recover by itself.
+func TestOutage(t *testing.T) {
+	srv := startRedis(t, t.TempDir(), freePort(t))
+	c, err := NewClient("redis://" + srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	flows, rl, ping := NewFlows(c, "outage:"), NewRateLimiter(c, "outage:"), NewPinger(c)
+	now := time.Now().Truncate(time.Second)
+	f := newOutageFlow(t, now)
+	if err := flows.Create(t.Context(), f); err != nil {
+		t.Fatalf("Create while up: %v", err)
+	}
+	ops := map[string]func(ctx context.Context) error{
+		"Create": func(ctx context.Context) error { return flows.Create(ctx, newOutageFlow(t, now)) },
+		"Poll": func(ctx context.Context) error {
+			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
+			return err
+		},
+		"ByUserCode": func(ctx context.Context) error {
+			_, err := flows.ByUserCode(ctx, f.UserCode, now)
+			return err
+		},
+		"Allow": func(ctx context.Context) error {
+			_, err := rl.Allow(ctx, domain.BucketLookup, "198.51.100.7", now)
+			return err
+		},
+		"Ping": ping.Ping,
+	}
+	recovered := func(what string) {
+		t.Helper()
+		err := waitFor(10*time.Second, func() error {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			g := newOutageFlow(t, now) // fresh each try: a retried poll would be slow_down
+			if err := flows.Create(ctx, g); err != nil {
+				return err
+			}
+			if _, err := flows.Poll(ctx, g.DeviceCodeHash, g.ClientID, "claim", now); !errors.Is(err, domain.ErrAuthorizationPending) {
+				return fmt.Errorf("poll: got %v, want authorization_pending", err)
+			}
+			return ping.Ping(ctx)
+		})
+		if err != nil {
+			t.Fatalf("the client did not recover after %s: %v", what, err)
+		}
+	}
+
+	srv.stop()
+	failFast(t, "killed", ops)
+	srv.start() // same port, empty data (no persistence)
+	recovered("a restart")
+
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	failFast(t, "frozen", ops)
+	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	recovered("SIGCONT")
+}
+
+// failFast runs every op at once, each with a 30 s context, and fails t
+// unless each returns domain.ErrUnavailable within outageBound.
+func failFast(t *testing.T, state string, ops map[string]func(context.Context) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for name, op := range ops {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			start := time.Now()
+			err := op(ctx)
+			took := time.Since(start)
+			t.Logf("%s while Redis is %s: %v after %v", name, state, err, took.Round(time.Millisecond))
+			if !errors.Is(err, domain.ErrUnavailable) {
+				t.Errorf("%s while Redis is %s: got %v, want domain.ErrUnavailable", name, state, err)
+			}
+			if took > outageBound {
+				t.Errorf("%s while Redis is %s took %v, want under %v", name, state, took, outageBound)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// newOutageFlow is a fresh pending flow created at now.
+func newOutageFlow(t *testing.T, now time.Time) domain.Flow {
+	t.Helper()
+	dc, err := domain.NewDeviceCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := domain.NewUserCode(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.NewFlow(domain.HashSecret(dc), uc, "outage-cli", "outage device", "127.0.0.1", now)
+}
