@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/devicegate/devicegate/adapters/gormrepo"
+	"github.com/devicegate/devicegate/app"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// stopTimeout bounds graceful shutdown.
+const stopTimeout = 15 * time.Second
+
+func generateKey() (string, error) {
+	b := make([]byte, 48)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// serve runs the service until ctx ends (SIGINT/SIGTERM) or the server fails.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	if err := cfg.ensureSecretKey(log, generateKey); err != nil {
+		return err
+	}
+	a := fx.New(serveOptions(cfg, log))
+	if err := a.Err(); err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.Start(startCtx); err != nil {
+		return err
+	}
+	code := 0
+	select {
+	case <-ctx.Done():
+	case sig := <-a.Wait():
+		code = sig.ExitCode
+	}
+	log.Info("devicegate stopping")
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancelStop()
+	if err := a.Stop(stopCtx); err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("stopped with exit code %d", code)
+	}
+	return nil
+}
+
+// databaseDeps is what the database-only subcommands use.
+type databaseDeps struct {
+	fx.In
+	Env    app.Env
+	DB     *gormrepo.DB
+	Admin  ports.AccountAdmin
+	Hasher ports.PasswordHasher
+	Tokens ports.TokenStore
+}
+
+func (d *databaseDeps) createAccount() *app.CreateAccount {
+	return &app.CreateAccount{Env: d.Env, Admin: d.Admin, Hasher: d.Hasher}
+}
+
+func createAccountInput(email, name, password, workspace string) app.CreateAccountInput {
+	return app.CreateAccountInput{Email: email, Name: name, Password: password, Workspace: workspace}
+}
+
+// withDatabase starts the database part of the graph (migrating SQLite, or
+// Postgres when migrate is set), runs fn, and stops it.
+func withDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrateSQLite bool, fn func(*databaseDeps) error) error {
+	var deps databaseDeps
+	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps))
+	if err := a.Err(); err != nil {
+		return err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.Start(startCtx); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		_ = a.Stop(stopCtx)
+	}()
+	return fn(&deps)
+}
+
+// migrate applies every migration to DATABASE_URL (SQLite or Postgres).
+func migrate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	db, err := gormrepo.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", db.Dialect())
+	return nil
+}
+
+// prune deletes rows past the retention window once, now.
+func prune(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	return withDatabase(ctx, cfg, log, true, func(d *databaseDeps) error {
+		p := &app.Prune{Env: d.Env, Tokens: d.Tokens, RetentionDays: cfg.RetentionDays}
+		n, _, err := p.Execute(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "pruned %d token rows older than %d days\n", n, cfg.RetentionDays)
+		return nil
+	})
+}

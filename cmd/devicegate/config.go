@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/devicegate/devicegate/domain"
+)
+
+// Config is the service configuration, read from the environment (SPEC 9).
+type Config struct {
+	SecretKey           string
+	PublicWebURL        string
+	ConsoleAPIURL       string
+	Issuer              string
+	KnownClientIDs      map[string]bool
+	OpenAPIEnabled      bool
+	BearerEnabled       bool
+	TTLDays             int
+	RetentionDays       int
+	RateLimitPerToken   int
+	ApproveLimitPerHour int
+	CORSAllowOrigins    []string
+	TrustedProxies      []*net.IPNet
+	Edition             string
+	LicenseStatus       string
+	EnterpriseAPIURL    string
+	EnterpriseAPISecret string
+	RedisURL            string
+	RedisKeyPrefix      string
+	DatabaseURL         string
+	ListenAddr          string
+	LogFormat           string
+	IntrospectionSecret string
+	Production          bool
+	notes               []string // corrections made while parsing, logged at start-up
+}
+
+// DefaultDatabaseURL is the embedded default.
+const DefaultDatabaseURL = "sqlite:./data/devicegate.db"
+
+// LoadConfig reads the configuration; the error names the offending variable.
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	var errs []string
+	bad := func(name, why string) { errs = append(errs, name+": "+why) }
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	boolean := func(name string, def bool) bool {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(name, fmt.Sprintf("%q is not a boolean (use true or false)", v))
+		}
+		return b
+	}
+	integer := func(name string, def, lo, hi int) int {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			bad(name, fmt.Sprintf("%q must be a whole number in %d..%d", v, lo, hi))
+		}
+		return n
+	}
+	httpURL := func(name, def string) string {
+		v := strings.TrimRight(str(name, def), "/")
+		if v == "" {
+			return ""
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad(name, fmt.Sprintf("%q must be an absolute http(s) URL without query or fragment", v))
+		}
+		return v
+	}
+
+	c.Production = strings.EqualFold(str("DEVICEGATE_ENV", "development"), "production")
+	c.SecretKey = getenv("SECRET_KEY")
+	c.PublicWebURL = httpURL("PUBLIC_WEB_URL", "http://localhost:8080")
+	c.ConsoleAPIURL = httpURL("CONSOLE_API_URL", "")
+	c.Issuer = c.PublicWebURL
+	if c.ConsoleAPIURL != "" {
+		c.Issuer = c.ConsoleAPIURL
+	}
+	c.KnownClientIDs = map[string]bool{}
+	for _, id := range strings.Split(str("OPENAPI_KNOWN_CLIENT_IDS", "difyctl"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.KnownClientIDs[id] = true
+		}
+	}
+	if len(c.KnownClientIDs) == 0 {
+		bad("OPENAPI_KNOWN_CLIENT_IDS", "lists no client id")
+	}
+	c.OpenAPIEnabled = boolean("OPENAPI_ENABLED", true)
+	c.BearerEnabled = boolean("ENABLE_OAUTH_BEARER", true)
+	ttl, note := domain.ClampTTLDays(getenv("OAUTH_TTL_DAYS"))
+	c.TTLDays = ttl
+	if note != "" {
+		c.notes = append(c.notes, "OAUTH_TTL_DAYS: "+note)
+	}
+	c.RetentionDays = integer("OAUTH_ACCESS_TOKEN_RETENTION_DAYS", 30, 1, 3650)
+	c.RateLimitPerToken = integer("OPENAPI_RATE_LIMIT_PER_TOKEN", 60, 0, 1_000_000)
+	c.ApproveLimitPerHour = integer("DEVICE_FLOW_APPROVE_RATE_LIMIT_PER_HOUR", 10, 1, 1_000_000)
+	for _, o := range strings.Split(getenv("OPENAPI_CORS_ALLOW_ORIGINS"), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+				bad("OPENAPI_CORS_ALLOW_ORIGINS", fmt.Sprintf("%q is not an origin (scheme://host[:port])", o))
+			}
+			c.CORSAllowOrigins = append(c.CORSAllowOrigins, o)
+		}
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
+				p += "/32"
+			} else {
+				p += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			bad("TRUSTED_PROXIES", fmt.Sprintf("%q is not a CIDR or IP address", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	c.Edition = strings.ToLower(str("EDITION", "community"))
+	if c.Edition != "community" && c.Edition != "enterprise" {
+		bad("EDITION", fmt.Sprintf("%q must be community or enterprise", c.Edition))
+	}
+	c.LicenseStatus = strings.ToUpper(str("LICENSE_STATUS", ""))
+	c.EnterpriseAPIURL = httpURL("ENTERPRISE_API_URL", "")
+	c.EnterpriseAPISecret = getenv("ENTERPRISE_API_SECRET")
+	c.RedisURL = str("REDIS_URL", "")
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		bad("REDIS_URL", "must start with redis:// or rediss://")
+	}
+	c.RedisKeyPrefix = str("REDIS_KEY_PREFIX", "devicegate:")
+	c.DatabaseURL = str("DATABASE_URL", DefaultDatabaseURL)
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
+			bad("DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:./data/devicegate.db")
+		}
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+	default:
+		bad("DATABASE_URL", "must be sqlite:PATH or postgres://...")
+	}
+	c.ListenAddr = str("LISTEN_ADDR", ":8080")
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("LISTEN_ADDR", fmt.Sprintf("%q is not host:port", c.ListenAddr))
+	}
+	c.LogFormat = strings.ToLower(str("LOG_FORMAT", "text"))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT", "must be text or json")
+	}
+	c.IntrospectionSecret = getenv("INTROSPECTION_SECRET")
+	if c.IntrospectionSecret != "" && len(c.IntrospectionSecret) < 16 {
+		bad("INTROSPECTION_SECRET", "must be at least 16 characters")
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return c, nil
+}
+
+// SQLitePath returns the database file for the embedded default ("" on Postgres).
+func (c *Config) SQLitePath() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok {
+		return p
+	}
+	return ""
+}
+
+// ensureSecretKey fills an empty SECRET_KEY: in development on SQLite it is
+// generated once and kept next to the database file, with a warning.
+func (c *Config) ensureSecretKey(log *slog.Logger, gen func() (string, error)) error {
+	if c.SecretKey != "" {
+		return nil
+	}
+	path := c.SQLitePath()
+	if c.Production || path == "" {
+		return fmt.Errorf("invalid configuration:\n  SECRET_KEY: required (generate one with `openssl rand -base64 48`)")
+	}
+	keyFile := filepath.Join(filepath.Dir(path), "secret_key")
+	if b, err := os.ReadFile(keyFile); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		c.SecretKey = strings.TrimSpace(string(b))
+		log.Warn("SECRET_KEY not set; using the generated development key", "file", keyFile)
+		return nil
+	}
+	k, err := gen()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+		return fmt.Errorf("SECRET_KEY: create %s: %w", filepath.Dir(keyFile), err)
+	}
+	if err := os.WriteFile(keyFile, []byte(k+"\n"), 0o600); err != nil {
+		return fmt.Errorf("SECRET_KEY: write %s: %w", keyFile, err)
+	}
+	c.SecretKey = k
+	log.Warn("SECRET_KEY not set; generated a development key (set SECRET_KEY in production)", "file", keyFile)
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := LoadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != DefaultDatabaseURL || c.ListenAddr != ":8080" || c.PublicWebURL != "http://localhost:8080" ||
+		c.Issuer != c.PublicWebURL || !c.KnownClientIDs["difyctl"] || c.TTLDays != 14 || c.RetentionDays != 30 ||
+		c.RateLimitPerToken != 60 || c.ApproveLimitPerHour != 10 || !c.OpenAPIEnabled || !c.BearerEnabled || c.RedisURL != "" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, _ = LoadConfig(testEnv(map[string]string{"CONSOLE_API_URL": "https://api.example.com/"}))
+	if c.Issuer != "https://api.example.com" {
+		t.Fatalf("issuer %q", c.Issuer)
+	}
+}
+
+func TestLoadConfigNamesTheBadVariable(t *testing.T) {
+	for name, val := range map[string]string{
+		"DATABASE_URL":                      "mysql://x",
+		"REDIS_URL":                         "http://x",
+		"PUBLIC_WEB_URL":                    "localhost:8080",
+		"OPENAPI_ENABLED":                   "maybe",
+		"ENABLE_OAUTH_BEARER":               "2",
+		"OPENAPI_RATE_LIMIT_PER_TOKEN":      "-1",
+		"TRUSTED_PROXIES":                   "10.0.0.0/33",
+		"LISTEN_ADDR":                       "8080",
+		"EDITION":                           "gold",
+		"LOG_FORMAT":                        "xml",
+		"OAUTH_ACCESS_TOKEN_RETENTION_DAYS": "soon",
+		"OPENAPI_CORS_ALLOW_ORIGINS":        "not an origin",
+		"INTROSPECTION_SECRET":              "short",
+	} {
+		_, err := LoadConfig(testEnv(map[string]string{name: val}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v must name the variable", name, val, err)
+		}
+	}
+}
+
+func TestTTLDaysClampsAndLogs(t *testing.T) {
+	for raw, want := range map[string]int{"": 14, "junk": 14, "0": 1, "500": 365, "30": 30} {
+		c, err := LoadConfig(testEnv(map[string]string{"OAUTH_TTL_DAYS": raw}))
+		if err != nil || c.TTLDays != want {
+			t.Fatalf("OAUTH_TTL_DAYS=%q: %d %v", raw, c.TTLDays, err)
+		}
+		if (raw == "junk" || raw == "0" || raw == "500") != (len(c.notes) == 1) {
+			t.Fatalf("OAUTH_TTL_DAYS=%q: notes %v", raw, c.notes)
+		}
+	}
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"help"}, testEnv(map[string]string{"OAUTH_TTL_DAYS": "500"}), &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "Usage") {
+		t.Fatalf("help: %v", err)
+	}
+}
+
+func TestTrustedProxiesAcceptsBareIPs(t *testing.T) {
+	c, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1 ,::1"}))
+	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.1/32" {
+		t.Fatalf("%v %v", c, err)
+	}
+}
+
+func TestSecretKeyGeneratedOnceNextToTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "db", "devicegate.db")}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	c1, _ := LoadConfig(testEnv(vars))
+	if err := c1.ensureSecretKey(log, generateKey); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := LoadConfig(testEnv(vars))
+	if err := c2.ensureSecretKey(log, generateKey); err != nil {
+		t.Fatal(err)
+	}
+	if c1.SecretKey == "" || c1.SecretKey != c2.SecretKey {
+		t.Fatal("the generated key must be kept and reused")
+	}
+	st, err := os.Stat(filepath.Join(dir, "db", "secret_key"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", st, err)
+	}
+	if strings.Contains(logs.String(), c1.SecretKey) || !strings.Contains(logs.String(), "SECRET_KEY") {
+		t.Fatal("warn about the generated key without printing it")
+	}
+	vars["DEVICEGATE_ENV"] = "production"
+	c3, _ := LoadConfig(testEnv(vars))
+	if err := c3.ensureSecretKey(log, generateKey); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+		t.Fatalf("production without SECRET_KEY: %v", err)
+	}
+}
+
+func TestUnknownCommandIsAUsageError(t *testing.T) {
+	err := run(t.Context(), []string{"frobnicate"}, testEnv(nil), io.Discard, io.Discard)
+	if _, ok := err.(usageError); !ok {
+		t.Fatalf("got %v", err)
+	}
+	err = run(t.Context(), []string{"accounts", "create", "--email", "x@y.z"}, testEnv(sqliteVars(t)), io.Discard, io.Discard)
+	if _, ok := err.(usageError); !ok {
+		t.Fatalf("missing flags: %v", err)
+	}
+}

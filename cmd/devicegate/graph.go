@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/devicegate/devicegate/adapters/gormrepo"
+	"github.com/devicegate/devicegate/adapters/httpapi"
+	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/adapters/passwordhash"
+	"github.com/devicegate/devicegate/adapters/redisstore"
+	"github.com/devicegate/devicegate/adapters/slogaudit"
+	"github.com/devicegate/devicegate/app"
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// Background work intervals.
+const (
+	lastUsedFlushEvery = 10 * time.Second
+	pruneEvery         = 24 * time.Hour
+)
+
+// stateModule picks the flow/rate-limit/cache backend, like dex's storage map.
+func stateModule(cfg *Config) fx.Option {
+	if cfg.RedisURL != "" {
+		return redisstore.Module(cfg.RedisURL, cfg.RedisKeyPrefix)
+	}
+	return memstore.Module
+}
+
+// coreOptions is the graph shared by every subcommand that uses the database.
+func coreOptions(cfg *Config, log *slog.Logger, migrate bool) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg, log),
+		fx.WithLogger(func() fxevent.Logger { return fxevent.NopLogger }),
+		fx.Provide(
+			func() ports.Clock { return ports.ClockFunc(time.Now) },
+			func() io.Reader { return rand.Reader },
+			fx.Annotate(slogaudit.New, fx.As(new(ports.AuditSink))),
+			newEnv,
+		),
+		gormrepo.Module(cfg.DatabaseURL, migrate),
+		passwordhash.Module,
+	)
+}
+
+// newEnv bundles what every use case needs besides its ports.
+func newEnv(clock ports.Clock, r io.Reader, audit ports.AuditSink, log *slog.Logger) app.Env {
+	return app.Env{Clock: clock, Rand: r, Audit: audit, Logger: log}
+}
+
+// serveOptions is the whole service graph.
+func serveOptions(cfg *Config, log *slog.Logger) fx.Option {
+	return fx.Options(
+		coreOptions(cfg, log, cfg.SQLitePath() != ""),
+		stateModule(cfg),
+		fx.Provide(newKinds, newUseCases, newEcho, listen),
+		fx.Invoke(runWorkers, func(*Listener) {}),
+	)
+}
+
+func newKinds() (*domain.KindRegistry, error) {
+	return domain.NewKindRegistry(domain.AccountTokenKind, domain.ExternalTokenKind)
+}
+
+// useCases are every use case of the service, built once.
+type useCases struct {
+	fx.Out
+	Handlers httpapi.Handlers
+	LastUsed *app.LastUsed
+	Prune    *app.Prune
+}
+
+type useCaseDeps struct {
+	fx.In
+	Cfg      *Config
+	Log      *slog.Logger
+	Env      app.Env
+	Kinds    *domain.KindRegistry
+	Flows    ports.Flows
+	Limiter  ports.RateLimiter
+	Cache    ports.TokenCache
+	Locker   ports.Locker
+	Tokens   ports.TokenStore
+	Accounts ports.AccountDirectory
+	Admin    ports.AccountAdmin
+	Sessions ports.ConsoleSessions
+	Hasher   ports.PasswordHasher
+	Pingers  []ports.Pinger `group:"pingers"`
+}
+
+func newUseCases(d useCaseDeps) useCases {
+	cfg, env := d.Cfg, d.Env
+	minter := &app.Minter{Env: env, Tokens: d.Tokens, Cache: d.Cache, Kinds: d.Kinds, TTL: time.Duration(cfg.TTLDays) * 24 * time.Hour}
+	lastUsed := &app.LastUsed{Env: env, Tokens: d.Tokens}
+	bearer := domain.BucketBearer
+	bearer.Limit = cfg.RateLimitPerToken
+	decision := domain.BucketDecision
+	decision.Limit = cfg.ApproveLimitPerHour
+	auth := &app.Authenticator{Env: env, Kinds: d.Kinds, Tokens: d.Tokens, Expirer: d.Tokens, Cache: d.Cache,
+		Limiter: d.Limiter, Bucket: bearer, Touch: lastUsed, Enabled: cfg.BearerEnabled}
+	return useCases{
+		Handlers: httpapi.Handlers{
+			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs, PublicWebURL: cfg.PublicWebURL},
+			Poll:      &app.Poll{Env: env, Flows: d.Flows, Minter: minter},
+			Lookup:    &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter},
+			Decide: &app.Decide{Env: env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter,
+				BearerEnabled: cfg.BearerEnabled, Bucket: decision},
+			Console: &app.Console{Env: env, Admin: d.Admin, Accounts: d.Accounts, Sessions: d.Sessions,
+				Hasher: d.Hasher, Limiter: d.Limiter},
+			Auth:       auth,
+			Sessions:   &app.Sessions{Env: env, Tokens: d.Tokens, Cache: d.Cache, Kinds: d.Kinds},
+			Me:         &app.Me{Env: env, Accounts: d.Accounts, Limiter: d.Limiter},
+			Introspect: &app.Introspect{Auth: auth, Secret: cfg.IntrospectionSecret},
+			Pingers:    d.Pingers,
+			Logger:     d.Log,
+		},
+		LastUsed: lastUsed,
+		Prune:    &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, RetentionDays: cfg.RetentionDays},
+	}
+}
+
+func newEcho(cfg *Config, h httpapi.Handlers) *echo.Echo {
+	return httpapi.New(httpapi.Config{
+		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
+		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
+		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
+	}, h)
+}
+
+// runWorkers runs the last_used_at flusher and the daily pruner for the app's lifetime.
+func runWorkers(lc fx.Lifecycle, lu *app.LastUsed, pr *app.Prune) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() { lu.Run(ctx, lastUsedFlushEvery); done <- struct{}{} }()
+			go func() { pr.Run(ctx, pruneEvery); done <- struct{}{} }()
+			return nil
+		},
+		OnStop: func(stop context.Context) error {
+			cancel()
+			for i := 0; i < 2; i++ {
+				select {
+				case <-done:
+				case <-stop.Done():
+					return nil
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// Listener is the bound address of a started server (tests read it).
+type Listener struct{ Addr net.Addr }
+
+// listen binds in OnStart (so a busy port fails start-up), serves in a
+// goroutine and shuts down gracefully in OnStop.
+func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner) *Listener {
+	l := &Listener{}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", cfg.ListenAddr)
+			if err != nil {
+				return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+			}
+			l.Addr = ln.Addr()
+			log.Info("devicegate listening", "addr", ln.Addr().String(), "public_web_url", cfg.PublicWebURL,
+				"database", dbKind(cfg), "state", stateKind(cfg))
+			go func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("http server stopped", "err", err)
+					_ = sd.Shutdown(fx.ExitCode(1))
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
+	})
+	return l
+}
+
+func dbKind(cfg *Config) string {
+	if cfg.SQLitePath() != "" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func stateKind(cfg *Config) string {
+	if cfg.RedisURL != "" {
+		return "redis"
+	}
+	return "memory"
+}

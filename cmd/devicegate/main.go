@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `devicegate: OAuth 2.0 device authorization server
+
+Usage:
+  devicegate [serve]          run the service (the default)
+  devicegate migrate          apply database migrations
+  devicegate accounts create --email E --name N --password P --workspace W
+                              create a built-in account (and its workspace)
+  devicegate prune            delete token rows past the retention window
+  devicegate help             show this text
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "devicegate:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, "\n"+usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// run dispatches a subcommand; it is main without the process exits, for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	for _, n := range cfg.notes {
+		log.Warn("configuration corrected", "detail", n)
+	}
+	switch cmd {
+	case "serve":
+		if len(args) > 0 {
+			return usageError{"serve takes no arguments"}
+		}
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log, stdout)
+	case "accounts":
+		return accounts(ctx, cfg, log, args, stdout)
+	case "prune":
+		return prune(ctx, cfg, log, stdout)
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"accounts: expected `accounts create`"}
+	}
+	fs := flag.NewFlagSet("accounts create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "account email")
+	name := fs.String("name", "", "display name")
+	password := fs.String("password", "", "password (at least 8 characters)")
+	workspace := fs.String("workspace", "", "workspace to join (created when missing)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{"accounts create: " + err.Error()}
+	}
+	if *email == "" || *name == "" || *password == "" || *workspace == "" {
+		return usageError{"accounts create: --email, --name, --password and --workspace are all required"}
+	}
+	return withDatabase(ctx, cfg, log, true, func(d *databaseDeps) error {
+		acct, err := d.createAccount().Execute(ctx, createAccountInput(*email, *name, *password, *workspace))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created account %s <%s> (id %s) in workspace %q\n", acct.Name, acct.Email, acct.ID, *workspace)
+		return nil
+	})
+}
