@@ -23,11 +23,14 @@ const (
 
 // ClientOptions parses a redis:// or rediss:// URL (rueidis.ParseURL) and
 // applies the package's bounded timeouts and retry policy, leaving
-// client-side caching on, with one connection per Redis node. Further seed addresses go in repeated addr query
-// parameters (redis://h1:6379?addr=h2:6379&addr=h3:6379); rueidis.NewClient
-// then detects a Redis Cluster by itself. A comma list in the host part
-// (redis://h1,h2) is NOT supported by rueidis.ParseURL. The URL's own
-// dial_timeout and write_timeout parameters win over the defaults.
+// client-side caching on, with one connection per Redis node.
+//
+// Redis Cluster: list further seed nodes in repeated addr query parameters,
+// each as host:port (redis://h1:6379?addr=h2:6379&addr=h3:6379; an addr
+// without a port would take the URL's host); rueidis.NewClient then detects
+// the cluster by itself. A comma list in the host part (redis://h1,h2) is
+// NOT supported by rueidis.ParseURL. The URL's own dial_timeout and
+// write_timeout parameters win over the defaults.
 func ClientOptions(redisURL string) (rueidis.ClientOption, error) {
 	opt, err := rueidis.ParseURL(redisURL)
 	if err != nil {

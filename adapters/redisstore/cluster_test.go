@@ -19,6 +19,7 @@ import (
 // and every node must serve its share. Requires redis-server and redis-cli
 // on PATH (skipped otherwise; a failure under CI=true).
 func TestCluster(t *testing.T) {
+	t.Parallel() // mostly waiting on child processes
 	cli := requireBinary(t, "redis-cli")
 	requireBinary(t, "redis-server")
 	dir := t.TempDir()

@@ -25,6 +25,7 @@ const outageBound = 2500 * time.Millisecond
 // within outageBound even with a generous context, and afterwards the SAME
 // client must recover by itself.
 func TestOutage(t *testing.T) {
+	t.Parallel() // mostly waiting on timeouts
 	srv := startRedis(t, t.TempDir(), freePort(t))
 	c, err := NewClient("redis://" + srv.addr())
 	if err != nil {
