@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -50,7 +51,11 @@ func (u *CreateAccount) Execute(ctx context.Context, in CreateAccountInput) (dom
 	if err != nil {
 		return domain.Account{}, err
 	}
-	return u.Admin.CreateAccount(ctx, ports.NewAccount{
+	a, err := u.Admin.CreateAccount(ctx, ports.NewAccount{
 		ID: id, Email: email, Name: name, PasswordHash: hash, Workspace: ws, WorkspaceID: wsID, Now: u.now(),
 	})
+	if errors.Is(err, domain.ErrConflict) {
+		return domain.Account{}, fmt.Errorf("%w: an account with email %s already exists", err, email)
+	}
+	return a, err
 }

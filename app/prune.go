@@ -15,7 +15,8 @@ const PruneBatch = 500
 type Prune struct {
 	Env
 	Tokens        ports.TokenPruner
-	Locker        ports.Locker // optional: nil runs unlocked (CLI on a single instance)
+	Locker        ports.Locker        // optional: nil runs unlocked (CLI on a single instance)
+	Sessions      ports.SessionPruner // optional: expired console sessions go too
 	RetentionDays int
 }
 
@@ -35,7 +36,13 @@ func (u *Prune) Execute(ctx context.Context) (deleted int64, ran bool, err error
 			}
 		}()
 	}
-	cutoff := u.now().Add(-time.Duration(u.RetentionDays) * 24 * time.Hour)
+	now := u.now()
+	if u.Sessions != nil {
+		if _, err := u.Sessions.PruneSessions(ctx, now); err != nil {
+			u.log().WarnContext(ctx, "console session prune failed", "err", err)
+		}
+	}
+	cutoff := now.Add(-time.Duration(u.RetentionDays) * 24 * time.Hour)
 	n, err := u.Tokens.Prune(ctx, cutoff, PruneBatch)
 	return n, true, err
 }

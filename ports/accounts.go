@@ -58,3 +58,9 @@ type PasswordHasher interface {
 	// Verify reports whether password matches encoded, in constant time.
 	Verify(encoded, password string) bool
 }
+
+// SessionPruner deletes expired console sessions (the retention job calls it).
+type SessionPruner interface {
+	// PruneSessions deletes sessions expired at now and returns how many.
+	PruneSessions(ctx context.Context, now time.Time) (int64, error)
+}

@@ -83,6 +83,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	// The file holds password and token hashes: owner-only (SQLite gives the
+	// -wal and -shm files the same mode).
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("gormrepo: restrict the SQLite file's mode: %w", err)
+	}
 	return db, nil
 }
 

@@ -36,6 +36,7 @@ func Module(databaseURL string, migrate bool) fx.Option {
 			func(db *DB) ports.AccountDirectory { return db },
 			func(db *DB) ports.AccountAdmin { return db },
 			func(db *DB) ports.ConsoleSessions { return db },
+			func(db *DB) ports.SessionPruner { return db },
 			fx.Annotate(func(db *DB) ports.Pinger { return db }, fx.ResultTags(`group:"pingers"`)),
 		),
 	)

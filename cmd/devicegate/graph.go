@@ -98,7 +98,9 @@ type useCaseDeps struct {
 	Admin    ports.AccountAdmin
 	Sessions ports.ConsoleSessions
 	Hasher   ports.PasswordHasher
-	Pingers  []ports.Pinger `group:"pingers"`
+	// SessionPruner is optional: a backend without it keeps expired sessions hidden but stored.
+	SessionPruner ports.SessionPruner `optional:"true"`
+	Pingers       []ports.Pinger      `group:"pingers"`
 }
 
 func newUseCases(d useCaseDeps) useCases {
@@ -128,7 +130,8 @@ func newUseCases(d useCaseDeps) useCases {
 			Logger:     d.Log,
 		},
 		LastUsed: lastUsed,
-		Prune:    &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, RetentionDays: cfg.RetentionDays},
+		Prune: &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, Sessions: d.SessionPruner,
+			RetentionDays: cfg.RetentionDays},
 	}
 }
 
