@@ -15,7 +15,7 @@ import (
 
 // need returns the test service address in env var name, skipping locally
 // when unset and failing under CI=true (a missing service never skips in CI).
-func need(t *testing.T, name string) string {
+func need(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
@@ -34,7 +34,7 @@ func randomName(prefix string) string {
 }
 
 // postgresSchema creates a fresh schema and returns a DATABASE_URL confined to it.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	dsn := need(t, "DEVICEGATE_TEST_POSTGRES")
 	db, err := sql.Open("pgx", dsn)
@@ -64,7 +64,7 @@ func postgresSchema(t *testing.T) string {
 }
 
 // redisURL returns a REDIS_URL for the test Redis and a fresh key prefix.
-func redisURL(t *testing.T) (string, string) {
+func redisURL(t testing.TB) (string, string) {
 	t.Helper()
 	return "redis://" + need(t, "DEVICEGATE_TEST_REDIS") + "/0", randomName("dgtest:") + ":"
 }

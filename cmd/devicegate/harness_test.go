@@ -19,7 +19,7 @@ import (
 
 // instance is one running devicegate built from the real fx graph.
 type instance struct {
-	t    *testing.T
+	t    testing.TB
 	Base string
 	app  *fx.App
 	logs *syncWriter
@@ -39,19 +39,27 @@ func testEnv(vars map[string]string) func(string) string {
 }
 
 // sqliteVars returns the embedded-default configuration in a temp directory.
-func sqliteVars(t *testing.T) map[string]string {
+func sqliteVars(t testing.TB) map[string]string {
 	return map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "data", "devicegate.db")}
 }
 
-// startInstance starts the service graph for vars and stops it at cleanup.
-func startInstance(t *testing.T, vars map[string]string) *instance {
+// startInstance starts the service graph for vars, logging at debug level
+// into a buffer the test can read, and stops it at cleanup.
+func startInstance(t testing.TB, vars map[string]string) *instance {
+	t.Helper()
+	sw := &syncWriter{}
+	in := startInstanceLog(t, vars, slog.New(slog.NewJSONHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	in.logs = sw
+	return in
+}
+
+// startInstanceLog is startInstance logging to log (the instance keeps no logs).
+func startInstanceLog(t testing.TB, vars map[string]string, log *slog.Logger) *instance {
 	t.Helper()
 	cfg, err := LoadConfig(testEnv(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := &syncWriter{}
-	log := slog.New(slog.NewJSONHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := cfg.ensureSecretKey(log, generateKey); err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +75,11 @@ func startInstance(t *testing.T, vars map[string]string) *instance {
 		defer cancel()
 		_ = a.Stop(ctx)
 	})
-	return &instance{t: t, Base: "http://" + l.Addr.String(), app: a, logs: sw}
+	return &instance{t: t, Base: "http://" + l.Addr.String(), app: a}
 }
 
 // createAccount runs `devicegate accounts create` against vars.
-func createAccount(t *testing.T, vars map[string]string, email, password, workspace string) {
+func createAccount(t testing.TB, vars map[string]string, email, password, workspace string) {
 	t.Helper()
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"accounts", "create", "--email", email, "--name", "Test User",
@@ -83,12 +91,12 @@ func createAccount(t *testing.T, vars map[string]string, email, password, worksp
 
 // browser is a console user with a cookie jar.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	client *http.Client
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: base, client: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
 }
@@ -137,7 +145,7 @@ func (b *browser) decide(userCode string, approve bool) int {
 }
 
 // getJSON does an authenticated GET and decodes the body.
-func getJSON(t *testing.T, url, token string, into any) int {
+func getJSON(t testing.TB, url, token string, into any) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if token != "" {
@@ -155,7 +163,7 @@ func getJSON(t *testing.T, url, token string, into any) int {
 }
 
 // postForm posts a form and decodes the JSON answer.
-func postForm(t *testing.T, url string, form url.Values, into any) int {
+func postForm(t testing.TB, url string, form url.Values, into any) int {
 	t.Helper()
 	resp, err := http.PostForm(url, form)
 	if err != nil {
