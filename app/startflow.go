@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/devicegate/devicegate/domain"
@@ -59,8 +60,8 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 	if label == "" {
 		label = in.ClientID + " device"
 	}
-	if utf8.RuneCountInString(label) > domain.MaxDeviceLabel || !utf8.ValidString(label) {
-		return StartFlowOutput{}, fmt.Errorf("%w: device_label must be at most %d characters", domain.ErrInvalidRequest, domain.MaxDeviceLabel)
+	if err := checkLabel(label); err != nil {
+		return StartFlowOutput{}, err
 	}
 	deviceCode, err := domain.NewDeviceCode(u.rand())
 	if err != nil {
@@ -90,4 +91,21 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 		}, nil
 	}
 	return StartFlowOutput{}, domain.ErrUserCodeExhausted
+}
+
+// checkLabel accepts printable UTF-8 of at most domain.MaxDeviceLabel
+// characters. Control characters are refused: Postgres cannot store a NUL in
+// text (the mint would fail on every poll after the user approved), and the
+// label is shown on the /device page and in device listings.
+func checkLabel(label string) error {
+	if !utf8.ValidString(label) {
+		return fmt.Errorf("%w: device_label must be valid UTF-8", domain.ErrInvalidRequest)
+	}
+	if utf8.RuneCountInString(label) > domain.MaxDeviceLabel {
+		return fmt.Errorf("%w: device_label must be at most %d characters", domain.ErrInvalidRequest, domain.MaxDeviceLabel)
+	}
+	if strings.IndexFunc(label, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%w: device_label must not contain control characters", domain.ErrInvalidRequest)
+	}
+	return nil
 }
