@@ -26,10 +26,13 @@ type CreateAccountInput struct {
 // MinPasswordLength is the shortest accepted password.
 const MinPasswordLength = 8
 
+// maxEmailLength is the longest account email (the column is varchar(255)).
+const maxEmailLength = 255
+
 // Execute validates the input, hashes the password and stores the account.
 func (u *CreateAccount) Execute(ctx context.Context, in CreateAccountInput) (domain.Account, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 255 {
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > maxEmailLength {
 		return domain.Account{}, fmt.Errorf("%w: %q is not a valid email address", domain.ErrInvalidRequest, in.Email)
 	}
 	name, ws := strings.TrimSpace(in.Name), strings.TrimSpace(in.Workspace)

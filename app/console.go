@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -44,6 +46,7 @@ func (u *Console) dummyHash() string {
 // issues a brand-new session id every time.
 func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn, error) {
 	now := u.now()
+	storable := storableEmail(email)
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || password == "" {
 		return SignIn{}, fmt.Errorf("%w: email and password are required", domain.ErrInvalidRequest)
@@ -53,6 +56,12 @@ func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn
 	}
 	if err := limit(ctx, u.Limiter, domain.BucketLoginEmail, domain.HashSecret(email), now); err != nil {
 		return SignIn{}, err
+	}
+	if !storable {
+		// No account can have this email; asking the database anyway would
+		// turn a NUL byte into a Postgres error (a 500) instead of a 401.
+		u.Hasher.Verify(u.dummyHash(), password)
+		return SignIn{}, domain.ErrInvalidCredentials
 	}
 	acct, hash, err := u.Admin.PasswordHashByEmail(ctx, email)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -129,4 +138,11 @@ func (u *Console) Profile(ctx context.Context, s domain.ConsoleSession) (Profile
 		return Profile{}, err
 	}
 	return Profile{Account: acct, Workspaces: ws, DefaultWorkspaceID: domain.DefaultWorkspace(ws, s.WorkspaceID)}, nil
+}
+
+// storableEmail reports whether raw could be a stored account email: valid
+// UTF-8, no control characters, at most maxEmailLength bytes once trimmed.
+func storableEmail(raw string) bool {
+	e := strings.TrimSpace(raw)
+	return utf8.ValidString(e) && len(e) <= maxEmailLength && strings.IndexFunc(e, unicode.IsControl) < 0
 }
