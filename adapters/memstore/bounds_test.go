@@ -107,6 +107,54 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 	}
 }
 
+// TestFlowsSweepKeepsRunningClaim: a flow claimed just before its expiry
+// survives sweeps (and a user-code takeover) until its lease ends, so the
+// claimant can still finish it; then it is swept like any other.
+func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
+	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
+	f := newFlow(t, now)
+	if err := s.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	subj := domain.Subject{Type: domain.SubjectExternalSSO, Email: "a@example.com", Issuer: "https://idp.example.com"}
+	if _, err := s.Decide(ctx, f.UserCode, domain.Decision{Approve: true, Subject: &subj}, now); err != nil {
+		t.Fatal(err)
+	}
+	claimAt := f.ExpiresAt.Add(-time.Millisecond)
+	if _, err := s.Poll(ctx, f.DeviceCodeHash, "cli", "c1", claimAt); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Sweep(f.ExpiresAt.Add(time.Second)); n != 0 || s.Len() != 1 {
+		t.Fatalf("Sweep during the lease removed %d, Len %d; want 0, 1", n, s.Len())
+	}
+	if n := s.Sweep(claimAt.Add(domain.ClaimLease)); n != 1 || s.Len() != 0 {
+		t.Fatalf("Sweep after the lease removed %d, Len %d; want 1, 0", n, s.Len())
+	}
+
+	g := newFlow(t, now.Add(-domain.FlowLifetime+time.Second)) // expires one real second from now
+	if err := s.Create(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, g.UserCode, domain.Decision{Approve: true, Subject: &subj}, g.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Poll(ctx, g.DeviceCodeHash, "cli", "c2", g.ExpiresAt.Add(-time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(g.ExpiresAt.Add(10 * time.Millisecond)))
+	reuse := newFlow(t, time.Now())
+	reuse.UserCode = g.UserCode
+	if err := s.Create(ctx, reuse); err != nil {
+		t.Fatalf("Create over an expired claimed flow's user code: %v", err)
+	}
+	if err := s.FinishClaim(ctx, g.DeviceCodeHash, "c2"); err != nil {
+		t.Fatalf("FinishClaim after the user code was taken over: %v", err)
+	}
+	if got, err := s.ByUserCode(ctx, reuse.UserCode, time.Now()); err != nil || got.DeviceCodeHash != reuse.DeviceCodeHash {
+		t.Fatalf("the user code resolves to %q (%v), want the new flow", got.DeviceCodeHash, err)
+	}
+}
+
 // TestRateLimiterEvictsEmptyKeys: logs with nothing in their window go away.
 func TestRateLimiterEvictsEmptyKeys(t *testing.T) {
 	l, ctx, now := memstore.NewRateLimiter(), t.Context(), time.Now()

@@ -41,7 +41,8 @@ func (s *Flows) Create(_ context.Context, f domain.Flow) error {
 		if old := s.byHash[h]; old != nil && !old.Expired(now) {
 			return domain.ErrUserCodeTaken
 		}
-		s.remove(h)
+		delete(s.byCode, f.UserCode)
+		s.drop(h, now)
 	}
 	s.remove(f.DeviceCodeHash) // a hash collision replaces; keep the index exact
 	c := cloneFlow(f)
@@ -120,7 +121,8 @@ func (s *Flows) ReleaseClaim(_ context.Context, deviceCodeHash, claimID string) 
 	return nil
 }
 
-// Sweep removes every flow expired at now and returns how many it removed.
+// Sweep removes every flow expired at now, except claims whose lease still
+// runs, and returns how many it removed.
 func (s *Flows) Sweep(now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,7 +143,7 @@ func (s *Flows) Len() int {
 }
 
 // liveByCode returns the stored flow for userCode, or nil when unknown or
-// expired at now (an expired one is removed). Callers hold s.mu.
+// expired at now (an expired one is removed, see drop). Callers hold s.mu.
 func (s *Flows) liveByCode(userCode string, now time.Time) *domain.Flow {
 	h, ok := s.byCode[userCode]
 	if !ok {
@@ -153,10 +155,23 @@ func (s *Flows) liveByCode(userCode string, now time.Time) *domain.Flow {
 		return nil
 	}
 	if f.Expired(now) {
-		s.remove(h)
+		s.drop(h, now)
 		return nil
 	}
 	return f
+}
+
+// drop removes the flow with hash if it expired at now, unless it is claimed
+// and its lease still runs: the claimant may still finish (or release) it
+// after ExpiresAt, since domain.FinishClaim does not look at the expiry.
+// It reports whether it removed the flow. Callers hold s.mu.
+func (s *Flows) drop(hash string, now time.Time) bool {
+	f := s.byHash[hash]
+	if f == nil || !f.Expired(now) || (f.Status == domain.FlowClaimed && now.Before(f.ClaimExpiresAt)) {
+		return false
+	}
+	s.remove(hash)
+	return true
 }
 
 // remove deletes the flow with hash and its index entry. Callers hold s.mu.
@@ -171,12 +186,12 @@ func (s *Flows) remove(hash string) {
 	}
 }
 
-// sweep removes flows expired at now. Callers hold s.mu.
+// sweep removes flows expired at now (but not a claim whose lease still
+// runs; see drop). Callers hold s.mu.
 func (s *Flows) sweep(now time.Time) int {
 	n := 0
-	for h, f := range s.byHash {
-		if f.Expired(now) {
-			s.remove(h)
+	for h := range s.byHash {
+		if s.drop(h, now) {
 			n++
 		}
 	}

@@ -32,16 +32,23 @@ func NewFlows(c rueidis.Client, prefix string) *Flows {
 	return &Flows{c: c, keys: keyspace(prefix)}
 }
 
-// keyTTL is the Redis lifetime of a flow's keys: the flow's own lifetime
-// (ExpiresAt - CreatedAt), counted by Redis from the write. It exists only to
-// free memory; expiry as the product sees it is decided by the caller's now
-// against the stored ExpiresAt. A relative TTL (rather than PEXPIREAT at
-// ExpiresAt) keeps the keys alive for the flow's whole lifetime whatever the
-// skew between the caller's clock and the Redis clock, including the
-// synthetic clocks of the conformance suites.
+// keyTTL is the Redis lifetime of a flow's user-code index entry: the flow's
+// own lifetime (ExpiresAt - CreatedAt), counted by Redis from the write. It
+// exists only to free memory; expiry as the product sees it is decided by the
+// caller's now against the stored ExpiresAt. A relative TTL (rather than
+// PEXPIREAT at ExpiresAt) keeps the keys alive for the flow's whole lifetime
+// whatever the skew between the caller's clock and the Redis clock, including
+// the synthetic clocks of the conformance suites.
 func keyTTL(f domain.Flow) time.Duration {
 	return min(max(f.ExpiresAt.Sub(f.CreatedAt), minKeyTTL), maxKeyTTL)
 }
+
+// flowKeyTTL is the Redis lifetime of the flow hash: keyTTL plus one claim
+// lease. A poll may claim the approval up to the last millisecond of the
+// flow, and its claimant must still find the hash to finish (or release) the
+// claim once it has minted: domain.FinishClaim does not look at ExpiresAt.
+// Every script still treats the flow as expired from ExpiresAt on.
+func flowKeyTTL(f domain.Flow) time.Duration { return keyTTL(f) + domain.ClaimLease }
 
 func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
@@ -61,7 +68,7 @@ func (s *Flows) Create(ctx context.Context, f domain.Flow) error {
 	}
 	ttl := keyTTL(f)
 	fk := s.keys.flow(f.DeviceCodeHash)
-	n, err := createScript.Exec(ctx, s.c, []string{fk}, append([]string{msArg(ttl)}, kv...)).AsInt64()
+	n, err := createScript.Exec(ctx, s.c, []string{fk}, append([]string{msArg(flowKeyTTL(f))}, kv...)).AsInt64()
 	if err != nil {
 		return wrapErr(err)
 	}

@@ -14,7 +14,9 @@ import (
 // store for one subtest; stores may share a backend, since every subtest uses
 // fresh user codes and device codes. Times are passed explicitly (no sleeps);
 // they stay near real time and every flow's ExpiresAt stays in the real
-// future, so a store may also set real-time TTLs from ExpiresAt.
+// future, so a store may also set real-time TTLs from ExpiresAt (plus one
+// claim lease). The exception is ClaimOutlivesExpiry, which lets a claimed
+// flow expire in real time (about 1.3 s).
 func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 	t.Helper()
 	cases := []struct {
@@ -29,6 +31,7 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 		{"PollSlowDown", flowPollSlowDown},
 		{"ApproveAndClaim", flowApproveAndClaim},
 		{"ClaimLeaseTakeover", flowClaimLease},
+		{"ClaimOutlivesExpiry", flowClaimOutlivesExpiry},
 		{"ReleaseClaim", flowReleaseClaim},
 		{"Deny", flowDeny},
 		{"DecideResolved", flowDecideResolved},
