@@ -36,8 +36,9 @@ func NewRateLimiter() *RateLimiter {
 }
 
 // Allow counts one request for key in b at now unless the window is full.
-// A refusal carries RetryAfter: the time until the oldest counted request
-// leaves the window, rounded up to whole seconds, at least 1 s.
+// A refusal carries RetryAfter: the time until one more request fits (until
+// the oldest counted request leaves the window, or a later one when the limit
+// was lowered), rounded up to whole seconds, at least 1 s.
 func (l *RateLimiter) Allow(_ context.Context, b domain.RateBucket, key string, now time.Time) (domain.RateDecision, error) {
 	if b.Limit <= 0 {
 		return domain.RateDecision{Allowed: true}, nil

@@ -25,7 +25,7 @@ func NewRateLimiter(c rueidis.Client, prefix string) *RateLimiter {
 }
 
 // Allow counts one request at now unless the bucket is full; a refusal
-// carries the time until the oldest counted request leaves the window,
+// carries the time until one more request fits (see scripts/ratelimit.lua),
 // rounded up to whole seconds (at least 1 s). A bucket with Limit <= 0
 // allows without touching Redis.
 func (r *RateLimiter) Allow(ctx context.Context, b domain.RateBucket, key string, now time.Time) (domain.RateDecision, error) {

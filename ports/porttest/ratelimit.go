@@ -12,9 +12,9 @@ import (
 // TestRateLimiter checks the exact "Limit per Window" semantics of a sliding
 // window log: a request at now is allowed while fewer than Limit counted
 // requests lie in (now-Window, now]; a refused request is not counted and
-// carries RetryAfter = the time until the oldest counted request leaves the
-// window (it leaves at its time + Window), rounded up to whole seconds, at
-// least 1 s. Buckets (by Name) and keys are independent; Limit <= 0 always
+// carries RetryAfter = the time until one more request would fit (while the
+// log holds Limit requests, until the oldest leaves the window at its time +
+// Window), rounded up to whole seconds, at least 1 s. Buckets (by Name) and keys are independent; Limit <= 0 always
 // allows. Bucket names and keys are random, so stores may share a backend.
 // Times are passed explicitly and stay near real time.
 func TestRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter) {
@@ -25,6 +25,7 @@ func TestRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimit
 	}{
 		{"LimitPerWindow", rateLimitPerWindow},
 		{"RetryAfter", rateRetryAfter},
+		{"LimitLowered", rateLimitLowered},
 		{"RefusedNotCounted", rateRefusedNotCounted},
 		{"SlidingWindow", rateSliding},
 		{"Independent", rateIndependent},
@@ -87,6 +88,24 @@ func rateRetryAfter(t *testing.T, l ports.RateLimiter) {
 	rateTry(t, l, b, key, t0.Add(59*time.Second+999*time.Millisecond), false, time.Second) // 1 ms, at least 1 s
 	rateTry(t, l, b, key, t0.Add(time.Minute), true, 0)                                    // t0 has left
 	rateTry(t, l, b, key, t0.Add(time.Minute), false, 10*time.Second)                      // now t0+10 s is oldest
+}
+
+// rateLimitLowered: after a bucket's limit drops (a new configuration, or
+// instances that disagree during a rolling deploy) a key may hold more counted
+// requests than Limit. RetryAfter is then the time until enough of them have
+// left for one more to fit, not until the oldest leaves (which would send the
+// client back only to be refused again).
+func rateLimitLowered(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(4, time.Minute), stRandHex(8)
+	for i := range 4 {
+		rateTry(t, l, b, key, t0.Add(time.Duration(i)*10*time.Second), true, 0) // 0 10 20 30
+	}
+	low := b
+	low.Limit = 2
+	rateTry(t, l, low, key, t0.Add(35*time.Second), false, 45*time.Second) // 20 leaves at 80
+	rateTry(t, l, low, key, t0.Add(80*time.Second), true, 0)               // only 30 is left
+	rateTry(t, l, low, key, t0.Add(80*time.Second), false, 10*time.Second) // 30 leaves at 90
 }
 
 // rateRefusedNotCounted: refused requests do not extend the wait.
