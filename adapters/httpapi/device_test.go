@@ -154,6 +154,8 @@ func TestBearerDisabled(t *testing.T) {
 		{method: http.MethodDelete, path: "/openapi/v1/oauth/authorizations/00000000-0000-4000-8000-000000000000"},
 	} {
 		r.header = http.Header{"Authorization": {"Bearer " + tok}}
-		wantCanonical(t, s.serve(r), 503, "bearer_auth_disabled")
+		rec := s.serve(r)
+		wantCanonical(t, rec, 503, "bearer_auth_disabled")
+		wantRetryAfter(t, rec)
 	}
 }

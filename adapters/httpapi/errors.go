@@ -54,8 +54,10 @@ var errorTable = []struct {
 	{domain.ErrStateLost, wireError{http.StatusConflict, "state_lost", "The signed-in account is no longer available.", nil}},
 	{domain.ErrNoSession, wireError{http.StatusUnauthorized, "no_session", "Sign in first.", nil}},
 	{domain.ErrCSRFMismatch, wireError{http.StatusForbidden, "csrf_mismatch", "The CSRF token is missing or wrong.", nil}},
-	{domain.ErrBearerDisabled, wireError{http.StatusServiceUnavailable, "bearer_auth_disabled", "", nil}},
-	{domain.ErrUserCodeExhausted, wireError{http.StatusServiceUnavailable, "user_code_exhausted", "", nil}},
+	// A feature switched off by the operator: nothing changes within seconds.
+	{domain.ErrBearerDisabled, wireError{http.StatusServiceUnavailable, "bearer_auth_disabled", "", retryAfter(time.Minute)}},
+	// Every fresh user code collided: a retry draws new ones at once.
+	{domain.ErrUserCodeExhausted, wireError{http.StatusServiceUnavailable, "user_code_exhausted", "", retryAfter(time.Second)}},
 	{domain.ErrMissingToken, wireError{http.StatusUnauthorized, "unauthorized", "A bearer token is required.",
 		setHeader("WWW-Authenticate", `Bearer realm="devicegate"`)}},
 	{domain.ErrInvalidToken, wireError{http.StatusUnauthorized, "invalid_token", "The bearer token is invalid or revoked.",
@@ -178,6 +180,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	h.Set(echo.HeaderCacheControl, "no-store")
 	if w.header != nil {
 		w.header(h)
+	}
+	if w.status == http.StatusServiceUnavailable && h.Get(echo.HeaderRetryAfter) == "" {
+		// Every 503 tells the client when to come back (SPEC 1.1).
+		retryAfter(2 * time.Second)(h)
 	}
 	var body any = canonicalError{Code: w.code, Message: w.message, Status: w.status}
 	if isOAuthRoute(c) && w.status != http.StatusTooManyRequests && w.status != http.StatusServiceUnavailable {

@@ -40,8 +40,8 @@ func TestErrorTable(t *testing.T) {
 		{domain.ErrStateLost, 409, "state_lost", "", ""},
 		{domain.ErrNoSession, 401, "no_session", "", ""},
 		{domain.ErrCSRFMismatch, 403, "csrf_mismatch", "", ""},
-		{domain.ErrBearerDisabled, 503, "bearer_auth_disabled", "", ""},
-		{domain.ErrUserCodeExhausted, 503, "user_code_exhausted", "", ""},
+		{domain.ErrBearerDisabled, 503, "bearer_auth_disabled", "Retry-After", ""},
+		{domain.ErrUserCodeExhausted, 503, "user_code_exhausted", "Retry-After", "1"},
 		{domain.ErrMissingToken, 401, "unauthorized", "WWW-Authenticate", `Bearer realm="devicegate"`},
 		{domain.ErrInvalidToken, 401, "invalid_token", "WWW-Authenticate", `Bearer realm="devicegate", error="invalid_token"`},
 		{domain.ErrTokenExpired, 401, "token_expired", "WWW-Authenticate",
@@ -80,6 +80,9 @@ func TestErrorTable(t *testing.T) {
 				}
 				if rec.Header().Get("Cache-Control") != "no-store" {
 					t.Fatalf("Cache-Control %q", rec.Header().Get("Cache-Control"))
+				}
+				if tc.status == http.StatusServiceUnavailable && rec.Header().Get("Retry-After") == "" {
+					t.Fatal("a 503 without Retry-After")
 				}
 				if tc.header != "" {
 					if got := rec.Header().Get(tc.header); got == "" || (tc.value != "" && got != tc.value) {
