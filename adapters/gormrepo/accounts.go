@@ -30,11 +30,13 @@ func (db *DB) CreateAccount(ctx context.Context, a ports.NewAccount) (domain.Acc
 	if wsID, ok = normID(wsID); !ok {
 		return domain.Account{}, fmt.Errorf("gormrepo: create account: workspace id %q is not a UUID", a.WorkspaceID)
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	row := accountRow{
 		ID: id, Email: strings.ToLower(strings.TrimSpace(a.Email)), Name: a.Name,
 		PasswordHash: a.PasswordHash, Status: statusActive, CreatedAt: ts(a.Now),
 	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -68,6 +70,8 @@ func (db *DB) CreateAccount(ctx context.Context, a ports.NewAccount) (domain.Acc
 // PasswordHashByEmail returns the account with email (any case) and its
 // stored password hash, whatever the account's status.
 func (db *DB) PasswordHashByEmail(ctx context.Context, email string) (domain.Account, string, error) {
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var row accountRow
 	err := db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
 	if err != nil {
@@ -82,6 +86,8 @@ func (db *DB) Account(ctx context.Context, id string) (domain.Account, error) {
 	if !ok {
 		return domain.Account{}, domain.ErrNotFound
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var row accountRow
 	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return domain.Account{}, translate("account", err)
@@ -96,6 +102,8 @@ func (db *DB) Workspaces(ctx context.Context, accountID string) ([]domain.Worksp
 	if !ok {
 		return out, nil
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var rows []struct {
 		ID      string `gorm:"column:id"`
 		Name    string `gorm:"column:name"`
@@ -116,6 +124,8 @@ func (db *DB) Workspaces(ctx context.Context, accountID string) ([]domain.Worksp
 
 // ActiveAccountByEmail reports whether email (any case) is an active account's.
 func (db *DB) ActiveAccountByEmail(ctx context.Context, email string) (bool, error) {
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var n int64
 	err := db.gorm.WithContext(ctx).Model(&accountRow{}).
 		Where("email = ? AND status = ?", strings.ToLower(strings.TrimSpace(email)), statusActive).Count(&n).Error

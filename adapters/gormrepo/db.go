@@ -47,10 +47,30 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	return nil, errors.New("gormrepo: database URL must start with sqlite:, postgres:// or postgresql://")
 }
 
+// Bounds that turn a database that stops answering (a server stopped or
+// overloaded, a silent network partition, a file locked by another process)
+// into domain.ErrUnavailable instead of a hang: a statement on a connection
+// to a frozen server otherwise waits for TCP to give up, many minutes later,
+// whenever the caller's context has no deadline of its own.
+const (
+	// opTimeout caps one request-path call (all of its statements).
+	opTimeout = 2 * time.Second
+	// maintenanceTimeout caps one prune batch or one last-used flush, which
+	// may touch many rows but must not hang either.
+	maintenanceTimeout = 30 * time.Second
+)
+
+// bounded caps ctx at d (the caller's own deadline wins when sooner).
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
+
 // sqliteBusyTimeout is how long a statement waits for the file lock; with one
 // connection per process this only matters when another process (a CLI
-// subcommand next to a running server) holds it.
-const sqliteBusyTimeout = 10 * time.Second
+// subcommand next to a running server) holds it. It is no longer than
+// opTimeout because the driver's BEGIN (IMMEDIATE, so it takes the lock)
+// ignores the context: only this timeout ends its wait.
+const sqliteBusyTimeout = opTimeout
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	path = strings.TrimPrefix(path, "//") // accept sqlite:///abs/path too
@@ -120,6 +140,9 @@ func gormConfig() *gorm.Config {
 		Logger: logger.Discard,
 		// Single statements are atomic already; transactions are explicit.
 		SkipDefaultTransaction: true,
+		// GORM's own ping has no deadline (a frozen server would hang Open);
+		// Open pings with a bounded context instead.
+		DisableAutomaticPing: true,
 	}
 }
 
@@ -131,6 +154,8 @@ func (db *DB) Name() string { return "database" }
 
 // Ping returns nil when the database answers, else a domain.ErrUnavailable.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	if err := db.sql.PingContext(ctx); err != nil {
 		return domain.Unavailable("database", err)
 	}
@@ -161,6 +186,21 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return fmt.Errorf("database schema is at version %d, this binary needs %d: run `devicegate migrate` first", current, latest)
 	}
 	return nil
+}
+
+// tx runs fn in one transaction, at READ COMMITTED on Postgres whatever
+// default_transaction_isolation the server, database or role sets: the
+// compare-and-set updates, the mint's locking re-run and the workspace
+// join are written for READ COMMITTED, which re-reads a row a concurrent
+// writer changed, where REPEATABLE READ or SERIALIZABLE would fail them
+// with serialization errors. (An explicit BEGIN rather than a startup
+// parameter keeps working behind transaction-pooling proxies.) SQLite
+// transactions are serializable and, on one connection, never conflict.
+func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.dialect == dialectPostgres {
+		return db.gorm.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	}
+	return db.gorm.WithContext(ctx).Transaction(fn)
 }
 
 // The ports one *DB provides.

@@ -21,6 +21,7 @@ import (
 const (
 	sqliteBusy                 = 5
 	sqliteLocked               = 6
+	sqliteInterrupt            = 9 // a statement stopped by its context
 	sqliteCantOpen             = 14
 	sqliteConstraintPrimaryKey = 1555
 	sqliteConstraintUnique     = 2067
@@ -73,17 +74,25 @@ func isUnavailable(err error) bool {
 		return true
 	case errors.As(err, &pgErr):
 		// Class 08 connection exception, 53 insufficient resources,
-		// 57P01-57P03 shutdown / cannot connect now.
-		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53") ||
-			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+		// 57P01-57P03 shutdown / cannot connect now, 57014 a statement
+		// cancelled (statement_timeout, or the driver cancelling it at the
+		// context's deadline), and the transient conflicts a retry resolves:
+		// 40001 serialization failure, 40P01 deadlock, 55P03 lock timeout.
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "57014", "40001", "40P01", "55P03":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "53")
 	case errors.As(err, &liteErr):
 		switch liteErr.Code() & 0xff {
-		case sqliteBusy, sqliteLocked, sqliteCantOpen:
+		case sqliteBusy, sqliteLocked, sqliteCantOpen, sqliteInterrupt:
 			return true
 		}
 		return false
 	}
+	// database/sql's "sql: database is closed" (unexported): a request
+	// racing shutdown.
 	msg := err.Error()
-	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "conn closed") ||
-		strings.Contains(msg, "connection reset")
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset")
 }

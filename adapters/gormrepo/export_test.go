@@ -10,6 +10,13 @@ func ExecForTest(ctx context.Context, db *DB, query string, args ...any) error {
 	return db.gorm.WithContext(ctx).Exec(query, args...).Error
 }
 
+// ScalarForTest runs a query returning one text value.
+func ScalarForTest(ctx context.Context, db *DB, query string) (string, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, query).Scan(&v)
+	return v, err
+}
+
 // RowTextForTest returns every column of the oauth_access_tokens row with id
 // as text, as the database holds it.
 func RowTextForTest(ctx context.Context, db *DB, id string) ([]string, error) {
@@ -46,3 +53,6 @@ func (db *DB) placeholder() string {
 	}
 	return "?"
 }
+
+// TranslateForTest is translate, for table tests of the error mapping.
+var TranslateForTest = translate

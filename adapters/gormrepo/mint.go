@@ -35,24 +35,31 @@ RETURNING t.id, t.subject_email, t.subject_issuer, t.account_id, t.client_id, t.
 	(SELECT token_hash FROM old) AS replaced_hash`
 
 // mintAttempts bounds the re-runs of mintPostgresSQL; each re-run needs a new
-// first mint of the same key to slip in, so two are almost always enough.
+// first mint of the same key to slip in, so two are almost always enough. The
+// re-runs share one READ COMMITTED transaction (see DB.tx): each statement
+// takes a fresh snapshot, and a lock taken by a failed attempt is kept.
 const mintAttempts = 10
 
 func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
 	vars := append(append([]any{}, a.key...), a.values...)
-	for range mintAttempts {
-		var rows []mintRow
-		if err := db.gorm.WithContext(ctx).Raw(mintPostgresSQL, vars...).Scan(&rows).Error; err != nil {
-			return mintRow{}, err
+	var out mintRow
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		for range mintAttempts {
+			var rows []mintRow
+			if err := tx.Raw(mintPostgresSQL, vars...).Scan(&rows).Error; err != nil {
+				return err
+			}
+			if len(rows) == 1 {
+				out = rows[0]
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		if len(rows) == 1 {
-			return rows[0], nil
-		}
-		if err := ctx.Err(); err != nil {
-			return mintRow{}, err
-		}
-	}
-	return mintRow{}, errors.New("mint kept losing races for the same device")
+		return errors.New("mint kept losing races for the same device")
+	})
+	return out, err
 }
 
 // mintSQLite reads the live row's hash and upserts in one transaction. The
@@ -60,7 +67,7 @@ func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
 // change the key between the two statements.
 func (db *DB) mintSQLite(ctx context.Context, a mintArgs) (mintRow, error) {
 	var out mintRow
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var old []string
 		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens
 			WHERE subject_email = ? AND subject_issuer = ? AND client_id = ? AND device_label = ? AND revoked_at IS NULL`,

@@ -48,6 +48,15 @@ func openSQLite(t testing.TB, bare bool) (*gormrepo.DB, string) {
 // set in the DSN), migrated unless bare; the schema is dropped on cleanup.
 func openPostgres(t testing.TB, bare bool) *gormrepo.DB {
 	t.Helper()
+	return openPostgresURL(t, postgresSchemaURL(t, nil), bare)
+}
+
+// postgresSchemaURL creates a fresh schema in the test database and returns
+// a DSN whose search_path selects it, with extra query parameters (runtime
+// parameters for the server, e.g. default_transaction_isolation). The schema
+// is dropped on cleanup.
+func postgresSchemaURL(t testing.TB, extra url.Values) string {
+	t.Helper()
 	ctx := context.Background()
 	base := postgresDSN(t)
 	admin, err := gormrepo.Open(ctx, base)
@@ -72,8 +81,18 @@ func openPostgres(t testing.TB, bare bool) *gormrepo.DB {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	for k, v := range extra {
+		q[k] = v
+	}
 	u.RawQuery = q.Encode()
-	db, err := gormrepo.Open(ctx, u.String())
+	return u.String()
+}
+
+// openPostgresURL opens dsn, migrated unless bare, closed on cleanup.
+func openPostgresURL(t testing.TB, dsn string, bare bool) *gormrepo.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := gormrepo.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("Open Postgres schema: %v", err)
 	}

@@ -44,6 +44,8 @@ func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult,
 		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
 		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var (
 		row mintRow
 		err error
@@ -75,6 +77,8 @@ func (db *DB) ByHash(ctx context.Context, hash string) (domain.AccessToken, erro
 	if hash == "" {
 		return domain.AccessToken{}, domain.ErrNotFound
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var row tokenRow
 	err := db.gorm.WithContext(ctx).Where("token_hash = ?", hash).Take(&row).Error
 	if err != nil {
@@ -89,6 +93,8 @@ func (db *DB) ByID(ctx context.Context, id string) (domain.AccessToken, error) {
 	if !ok {
 		return domain.AccessToken{}, domain.ErrNotFound
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var row tokenRow
 	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return domain.AccessToken{}, translate("token by id", err)
@@ -105,31 +111,29 @@ func (db *DB) Revoke(ctx context.Context, id string, now time.Time) (string, err
 	if !ok {
 		return "", domain.ErrNotFound
 	}
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	var cleared []string
-	if db.dialect == dialectPostgres {
-		// The subquery locks the row and re-checks revoked_at IS NULL after any
-		// wait, and RETURNING reads the hash as it was before this UPDATE.
-		err := db.gorm.WithContext(ctx).Raw(`UPDATE oauth_access_tokens AS t
-			SET revoked_at = ?, token_hash = NULL
-			FROM (SELECT id, token_hash FROM oauth_access_tokens
-			      WHERE id = ? AND revoked_at IS NULL FOR UPDATE) AS old
-			WHERE t.id = old.id AND t.revoked_at IS NULL
-			RETURNING old.token_hash`, ts(now), id).Scan(&cleared).Error
-		if err != nil {
-			return "", translate("revoke", err)
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if db.dialect == dialectPostgres {
+			// The subquery locks the row and re-checks revoked_at IS NULL after
+			// any wait, and RETURNING reads the hash as it was before this UPDATE.
+			return tx.Raw(`UPDATE oauth_access_tokens AS t
+				SET revoked_at = ?, token_hash = NULL
+				FROM (SELECT id, token_hash FROM oauth_access_tokens
+				      WHERE id = ? AND revoked_at IS NULL FOR UPDATE) AS old
+				WHERE t.id = old.id AND t.revoked_at IS NULL
+				RETURNING old.token_hash`, ts(now), id).Scan(&cleared).Error
 		}
-	} else {
-		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE id = ? AND revoked_at IS NULL`,
-				id).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
-				return err
-			}
-			return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
-				WHERE id = ? AND revoked_at IS NULL`, ts(now), id).Error
-		})
-		if err != nil {
-			return "", translate("revoke", err)
+		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE id = ? AND revoked_at IS NULL`,
+			id).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
+			return err
 		}
+		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
+			WHERE id = ? AND revoked_at IS NULL`, ts(now), id).Error
+	})
+	if err != nil {
+		return "", translate("revoke", err)
 	}
 	if len(cleared) != 1 {
 		return "", domain.ErrNotFound
@@ -145,10 +149,17 @@ func (db *DB) ExpireHard(ctx context.Context, id string, now time.Time) (bool, e
 	if !ok {
 		return false, nil
 	}
-	res := db.gorm.WithContext(ctx).Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
-		WHERE id = ? AND revoked_at IS NULL AND expires_at <= ?`, ts(now), id, ts(now))
-	if res.Error != nil {
-		return false, translate("expire", res.Error)
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
+	var won bool
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
+			WHERE id = ? AND revoked_at IS NULL AND expires_at <= ?`, ts(now), id, ts(now))
+		won = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil {
+		return false, translate("expire", err)
 	}
-	return res.RowsAffected == 1, nil
+	return won, nil
 }

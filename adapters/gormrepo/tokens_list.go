@@ -2,6 +2,7 @@ package gormrepo
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,6 +15,8 @@ import (
 // and their total count. page < 1 is read as 1 and limit < 1 as 1.
 func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, page, limit int) ([]domain.AccessToken, int, error) {
 	page, limit = max(page, 1), max(limit, 1)
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
 	q := db.gorm.WithContext(ctx).Model(&tokenRow{}).Where("revoked_at IS NULL AND expires_at > ?", ts(now))
 	if owner.AccountID != "" {
 		id, ok := normID(owner.AccountID)
@@ -41,17 +44,32 @@ func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, p
 }
 
 // TouchLastUsed sets last_used_at for each id, never moving it backwards,
-// in one transaction. Unknown and malformed ids are skipped.
+// in one transaction. Unknown and malformed ids are skipped. Rows are
+// updated in id order: instances flush overlapping batches at the same time,
+// and two transactions locking the same rows in different (map) orders would
+// deadlock on Postgres.
 func (db *DB) TouchLastUsed(ctx context.Context, seen map[string]time.Time) error {
 	if len(seen) == 0 {
 		return nil
 	}
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for id, at := range seen {
-			id, ok := normID(id)
-			if !ok || at.IsZero() {
-				continue
+	ids := make([]string, 0, len(seen))
+	latest := make(map[string]time.Time, len(seen))
+	for raw, t := range seen {
+		if id, ok := normID(raw); ok && !t.IsZero() {
+			if prev, dup := latest[id]; !dup {
+				ids = append(ids, id)
+				latest[id] = t
+			} else if t.After(prev) {
+				latest[id] = t
 			}
+		}
+	}
+	slices.Sort(ids)
+	ctx, cancel := bounded(ctx, maintenanceTimeout)
+	defer cancel()
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		for _, id := range ids {
+			at := latest[id]
 			if err := tx.Exec(`UPDATE oauth_access_tokens SET last_used_at = ?
 				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ts(at), id, ts(at)).Error; err != nil {
 				return err
@@ -75,16 +93,29 @@ func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, er
 	}
 	var deleted int64
 	for {
-		res := db.gorm.WithContext(ctx).Exec(`DELETE FROM oauth_access_tokens WHERE id IN (
-			SELECT id FROM oauth_access_tokens
-			WHERE revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?)
-			LIMIT ?)`, ts(cutoff), ts(cutoff), batch)
-		if res.Error != nil {
-			return deleted, translate("prune", res.Error)
+		n, err := db.pruneBatch(ctx, cutoff, batch)
+		if err != nil {
+			return deleted, translate("prune", err)
 		}
-		deleted += res.RowsAffected
-		if res.RowsAffected < int64(batch) {
+		deleted += n
+		if n < int64(batch) {
 			return deleted, nil
 		}
 	}
+}
+
+// pruneBatch deletes up to batch prunable rows, bounded by maintenanceTimeout.
+func (db *DB) pruneBatch(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
+	ctx, cancel := bounded(ctx, maintenanceTimeout)
+	defer cancel()
+	var n int64
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`DELETE FROM oauth_access_tokens WHERE id IN (
+			SELECT id FROM oauth_access_tokens
+			WHERE revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?)
+			LIMIT ?)`, ts(cutoff), ts(cutoff), batch)
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
 }

@@ -26,8 +26,9 @@ type AccountStore = interface {
 
 // TestAccounts checks the built-in account directory and admin: creating an
 // account creates its workspace (as owner) or joins an existing one (as a
-// normal member), emails are unique and matched case-insensitively, and
-// lookups of unknown accounts are domain.ErrNotFound. Stores may share one
+// normal member, also when accounts race to create it), emails are unique and
+// matched case-insensitively, and lookups of unknown accounts are
+// domain.ErrNotFound. Stores may share one
 // database: every subtest uses fresh emails and workspace names.
 func TestAccounts(t *testing.T, newStore func(t *testing.T) AccountStore) {
 	t.Helper()
@@ -39,6 +40,7 @@ func TestAccounts(t *testing.T, newStore func(t *testing.T) AccountStore) {
 		{"JoinExistingWorkspace", acctJoinWorkspace},
 		{"EmailConflictIgnoresCase", acctEmailConflict},
 		{"NotFound", acctNotFound},
+		{"RaceJoinWorkspace", acctRaceJoinWorkspace},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })

@@ -42,6 +42,7 @@ func TestTokenStore(t *testing.T, newStore func(t *testing.T) ports.TokenStore) 
 		{"ListLiveOwners", tokListLiveOwners},
 		{"ListLivePaging", tokListLivePaging},
 		{"TouchLastUsed", tokTouchLastUsed},
+		{"TouchLastUsedRace", tokTouchLastUsedRace},
 		{"PruneBatches", tokPruneBatches},
 		{"Prune", tokPrune},
 		{"RaceMint", tokRaceMint},
