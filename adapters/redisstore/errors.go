@@ -29,13 +29,16 @@ func wrapErr(err error) error {
 	return domain.Unavailable("redis", err)
 }
 
-// transient reports server replies that mean the node cannot serve now.
+// transient reports server replies that mean the node cannot serve now:
+// among them OOM (maxmemory reached with noeviction) and MISCONF (writes
+// refused after a failed snapshot), which refuse every write until an
+// operator or the server itself clears the condition.
 func transient(re *rueidis.RedisError) bool {
 	if re.IsLoading() || re.IsClusterDown() || re.IsTryAgain() {
 		return true
 	}
 	msg := re.Error()
-	for _, p := range []string{"MASTERDOWN", "READONLY", "BUSY ", "NOREPLICAS"} {
+	for _, p := range []string{"MASTERDOWN", "READONLY", "BUSY ", "NOREPLICAS", "OOM ", "MISCONF "} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

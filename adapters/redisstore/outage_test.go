@@ -125,3 +125,42 @@ func newOutageFlow(t *testing.T, now time.Time) domain.Flow {
 	}
 	return domain.NewFlow(domain.HashSecret(dc), uc, "outage-cli", "outage device", "127.0.0.1", now)
 }
+
+// TestOutOfMemoryIsUnavailable: a Redis at maxmemory with noeviction refuses
+// writes (OOM). The service cannot serve then: a 503 worth a retry, not a
+// programming error (500). (A script whose first write does not add memory,
+// like the rate limiter's trim, is let through by Redis and still works.)
+func TestOutOfMemoryIsUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t, t.TempDir(), freePort(t), "--maxmemory-policy", "noeviction")
+	c, err := NewClient("redis://" + srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Now().Truncate(time.Second)
+	flows := NewFlows(c, "oom:")
+	f := newOutageFlow(t, now)
+	if err := flows.Create(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(t.Context(), c.B().ConfigSet().ParameterValue().ParameterValue("maxmemory", "1").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]func(context.Context) error{
+		"Create": func(ctx context.Context) error { return flows.Create(ctx, newOutageFlow(t, now)) },
+		"Poll": func(ctx context.Context) error {
+			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
+			return err
+		},
+		"Reserve": func(ctx context.Context) error {
+			_, err := NewNonceStore(c, "oom:").Reserve(ctx, "nonce", "owner", time.Minute)
+			return err
+		},
+	}
+	for name, op := range ops {
+		if err := op(t.Context()); !errors.Is(err, domain.ErrUnavailable) {
+			t.Errorf("%s on a Redis out of memory: got %v, want domain.ErrUnavailable", name, err)
+		}
+	}
+}
