@@ -22,8 +22,8 @@ func cookieNamed(t *testing.T, rec *httptest.ResponseRecorder, name string) *htt
 // TestLogin checks the body and both cookies' attributes (SPEC 7.1).
 func TestLogin(t *testing.T) {
 	s := newTestServer(t)
-	rec := s.serve(req{method: http.MethodPost, path: "/console/api/login", ctype: "application/x-www-form-urlencoded",
-		body: "email=ALICE%40example.com&password=" + strings.ReplaceAll(testPassword, " ", "+")})
+	// JSON only (TestLoginIsJSONOnly); the email is normalised.
+	rec := s.postJSON("/console/api/login", map[string]string{"email": " ALICE@example.com", "password": testPassword})
 	m := wantStatus(t, rec, 200)
 	wantEqual(t, "result", m["result"], "success")
 	acct := m["account"].(map[string]any)

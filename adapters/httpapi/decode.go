@@ -51,30 +51,56 @@ func decodeFields(c echo.Context, names ...string) (map[string]string, error) {
 	return formFields(body, names)
 }
 
+// jsonFields walks the top-level object token by token (a map decode would
+// silently keep the last of two equal keys). A named field given twice is
+// malformed, like a repeated form field; unknown fields are only validated.
 func jsonFields(body []byte, names []string) (map[string]string, error) {
 	trimmed := bytes.TrimSpace(body)
 	if trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: the body must be a JSON object", domain.ErrInvalidRequest)
 	}
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: the body is not valid JSON", domain.ErrInvalidRequest)
+	malformed := fmt.Errorf("%w: the body is not valid JSON", domain.ErrInvalidRequest)
+	wanted := make(map[string]bool, len(names))
+	for _, n := range names {
+		wanted[n] = true
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: unexpected data after the JSON object", domain.ErrInvalidRequest)
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return nil, malformed
 	}
 	out := make(map[string]string, len(names))
-	for _, name := range names {
-		v, ok := raw[name]
-		if !ok || string(v) == "null" {
+	seen := make(map[string]bool, len(names))
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return nil, malformed
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, malformed
+		}
+		if !wanted[key] {
+			continue
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("%w: field %q is repeated", domain.ErrInvalidRequest, key)
+		}
+		seen[key] = true
+		if string(v) == "null" {
 			continue
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, fmt.Errorf("%w: field %q must be a string", domain.ErrInvalidRequest, name)
+			return nil, fmt.Errorf("%w: field %q must be a string", domain.ErrInvalidRequest, key)
 		}
-		out[name] = s
+		out[key] = s
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, malformed
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: unexpected data after the JSON object", domain.ErrInvalidRequest)
 	}
 	return out, nil
 }
@@ -97,4 +123,22 @@ func formFields(body []byte, names []string) (map[string]string, error) {
 		out[name] = vs[0]
 	}
 	return out, nil
+}
+
+// isForm reports whether the request body is declared form-encoded.
+func isForm(c echo.Context) bool {
+	mediaType, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	return err == nil && mediaType == echo.MIMEApplicationForm
+}
+
+// decodeJSONFields is decodeFields for endpoints a browser page calls with
+// fetch: only application/json is accepted, because an HTML form on another
+// site can post a form body without a CORS preflight (login CSRF), while a
+// cross-origin JSON post needs one.
+func decodeJSONFields(c echo.Context, names ...string) (map[string]string, error) {
+	mediaType, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || mediaType != echo.MIMEApplicationJSON {
+		return nil, fmt.Errorf("%w: Content-Type must be application/json", domain.ErrInvalidRequest)
+	}
+	return decodeFields(c, names...)
 }

@@ -14,13 +14,14 @@ func (s *server) consoleRoutes(e *echo.Echo) {
 	}
 	e.POST("/console/api/login", s.login)
 	e.POST("/console/api/logout", s.logout)
-	e.GET("/console/api/account/profile", s.profile)
+	e.Match(GetAndHead, "/console/api/account/profile", s.profile)
 }
 
 // login verifies email + password and sets the session cookie (HttpOnly)
 // and the csrf_token cookie (readable by the page, for the double submit).
+// The body is JSON only (see decodeJSONFields).
 func (s *server) login(c echo.Context) error {
-	f, err := decodeFields(c, "email", "password")
+	f, err := decodeJSONFields(c, "email", "password")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 
 	"github.com/devicegate/devicegate/app"
@@ -21,7 +22,7 @@ func (s *server) deviceRoutes(api *echo.Group) {
 		api.POST("/oauth/device/token", s.deviceToken, oauthShape)
 	}
 	if s.h.Lookup != nil {
-		api.GET("/oauth/device/lookup", s.lookup, oauthShape)
+		api.Match(GetAndHead, "/oauth/device/lookup", s.lookup, oauthShape)
 	}
 	if s.h.Decide != nil && s.h.Console != nil {
 		api.POST("/oauth/device/approve", s.decide(true), oauthShape)
@@ -52,6 +53,11 @@ func (s *server) deviceToken(c echo.Context) error {
 	f, err := decodeFields(c, "device_code", "client_id", "grant_type")
 	if err != nil {
 		return err
+	}
+	if f["grant_type"] == "" && isForm(c) {
+		// Optional only in JSON, for the reference CLI (SPEC 2.3); a form
+		// poll is a standard RFC 8628 token request, where it is REQUIRED.
+		return fmt.Errorf("%w: grant_type is required", domain.ErrInvalidRequest)
 	}
 	g, err := s.h.Poll.Execute(c.Request().Context(), app.PollInput{
 		DeviceCode: f["device_code"], ClientID: f["client_id"], GrantType: f["grant_type"], IP: c.RealIP(),

@@ -24,10 +24,10 @@ func (s *server) tokenRoutes(api *echo.Group) {
 	if s.h.Auth != nil {
 		bearer := RequireBearer(s.h.Auth)
 		if s.h.Me != nil {
-			api.GET("/me", s.me, bearer)
+			api.Match(GetAndHead, "/me", s.me, bearer)
 		}
 		if s.h.Sessions != nil {
-			api.GET("/oauth/authorizations", s.listAuthorizations, bearer)
+			api.Match(GetAndHead, "/oauth/authorizations", s.listAuthorizations, bearer)
 			api.DELETE("/oauth/authorizations/self", s.revokeSelf, bearer)
 			api.DELETE("/oauth/authorizations/:id", s.revokeByID, bearer)
 		}

@@ -16,6 +16,12 @@ import (
 // APIPrefix is where every product endpoint lives (SPEC 1).
 const APIPrefix = "/openapi/v1"
 
+// GetAndHead is the method list for read routes: HEAD is answered like GET
+// (RFC 9110 section 9.3.2 asks general-purpose servers to support both;
+// net/http drops the body of a HEAD answer). Adapters adding pages to the
+// returned Echo should register them with e.Match(GetAndHead, ...) too.
+var GetAndHead = []string{http.MethodGet, http.MethodHead}
+
 // Cookie names of the console session API (SPEC 7.1).
 const (
 	SessionCookie = "devicegate_session"
@@ -104,11 +110,11 @@ func New(cfg Config, h Handlers) *echo.Echo {
 		}))
 	}
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e.Match(GetAndHead, "/healthz", s.healthz)
+	e.Match(GetAndHead, "/readyz", s.readyz)
 	s.consoleRoutes(e)
 	if cfg.OpenAPIEnabled {
-		e.GET("/.well-known/oauth-authorization-server", s.metadata)
+		e.Match(GetAndHead, "/.well-known/oauth-authorization-server", s.metadata)
 		api := e.Group(APIPrefix)
 		s.deviceRoutes(api)
 		s.tokenRoutes(api)

@@ -82,7 +82,7 @@ func TestOutagesAnswer503AndRecover(t *testing.T) {
 		t.Fatalf("device code: %d", code)
 	}
 	deviceCode := flow["device_code"].(string)
-	poll := url.Values{"client_id": {"difyctl"}, "device_code": {deviceCode}}
+	poll := url.Values{"client_id": {"difyctl"}, "device_code": {deviceCode}, "grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}
 
 	// Redis down: flow endpoints and readiness answer 503 quickly.
 	rp.stop()
