@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/devicegate/devicegate/domain"
 )
@@ -41,6 +42,13 @@ type Config struct {
 	Production          bool
 	notes               []string // corrections made while parsing, logged at start-up
 }
+
+// maxClientIDLength is the width of oauth_access_tokens.client_id (SPEC 3.2):
+// a longer known id could start and approve flows whose mint then fails.
+const maxClientIDLength = 64
+
+// notIDRune reports characters no client id contains (spaces, controls).
+func notIDRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
 
 // DefaultDatabaseURL is the embedded default.
 const DefaultDatabaseURL = "sqlite:./data/devicegate.db"
@@ -92,6 +100,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 
 	c.Production = strings.EqualFold(str("DEVICEGATE_ENV", "development"), "production")
 	c.SecretKey = getenv("SECRET_KEY")
+	if strings.TrimSpace(c.SecretKey) == "" {
+		c.SecretKey = "" // only whitespace is no key: unset, not a few spaces
+	}
 	c.PublicWebURL = httpURL("PUBLIC_WEB_URL", "http://localhost:8080")
 	c.ConsoleAPIURL = httpURL("CONSOLE_API_URL", "")
 	c.Issuer = c.PublicWebURL
@@ -101,6 +112,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.KnownClientIDs = map[string]bool{}
 	for _, id := range strings.Split(str("OPENAPI_KNOWN_CLIENT_IDS", "difyctl"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
+			if len(id) > maxClientIDLength || strings.IndexFunc(id, notIDRune) >= 0 {
+				bad("OPENAPI_KNOWN_CLIENT_IDS", fmt.Sprintf("%q must be 1-%d characters without spaces or control characters", id, maxClientIDLength))
+			}
 			c.KnownClientIDs[id] = true
 		}
 	}

@@ -113,3 +113,36 @@ func TestUnknownCommandIsAUsageError(t *testing.T) {
 		t.Fatalf("missing flags: %v", err)
 	}
 }
+
+// TestKnownClientIDsFitTheSchema: oauth_access_tokens.client_id is
+// varchar(64) (SPEC 3.2), so a longer configured id would let a flow start,
+// get approved, and then fail every poll's mint on Postgres. Whitespace or
+// control characters inside an id are typos, not ids.
+func TestKnownClientIDsFitTheSchema(t *testing.T) {
+	for _, val := range []string{strings.Repeat("c", 65), "difyctl,my cli", "a\x00b"} {
+		_, err := LoadConfig(testEnv(map[string]string{"OPENAPI_KNOWN_CLIENT_IDS": val}))
+		if err == nil || !strings.Contains(err.Error(), "OPENAPI_KNOWN_CLIENT_IDS") {
+			t.Errorf("OPENAPI_KNOWN_CLIENT_IDS=%q: %v", val, err)
+		}
+	}
+	c, err := LoadConfig(testEnv(map[string]string{"OPENAPI_KNOWN_CLIENT_IDS": " difyctl , " + strings.Repeat("c", 64)}))
+	if err != nil || len(c.KnownClientIDs) != 2 || !c.KnownClientIDs[strings.Repeat("c", 64)] {
+		t.Fatalf("%v %v", c, err)
+	}
+}
+
+// TestBlankSecretKeyIsUnset: a SECRET_KEY of only whitespace is no key; it is
+// treated as unset (generated in development, an error in production)
+// instead of signing with a few spaces.
+func TestBlankSecretKeyIsUnset(t *testing.T) {
+	vars := sqliteVars(t)
+	vars["SECRET_KEY"] = "  \t "
+	vars["DEVICEGATE_ENV"] = "production"
+	c, err := LoadConfig(testEnv(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ensureSecretKey(slog.New(slog.NewTextHandler(io.Discard, nil)), generateKey); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+		t.Fatalf("blank SECRET_KEY in production: %v", err)
+	}
+}
