@@ -74,3 +74,22 @@ func TestHeadOnGetRoutes(t *testing.T) {
 		t.Errorf("HEAD on a POST-only route = %d, want 405", rec.Code)
 	}
 }
+
+// TestDecideAdmitsBeforeReadingTheBody: SPEC 2.5's admission order (session
+// 401, then CSRF 403) holds whatever the body is; a caller without a session
+// learns nothing about how its body would have been parsed.
+func TestDecideAdmitsBeforeReadingTheBody(t *testing.T) {
+	s := newTestServer(t)
+	l := s.login("alice@example.com")
+	for _, action := range []string{"approve", "deny"} {
+		path := "/openapi/v1/oauth/device/" + action
+		for _, body := range []string{"", "[]", "{bad"} {
+			r := req{method: http.MethodPost, path: path, ctype: "application/json", body: body}
+			wantOAuthError(t, s.serve(r), 401, "no_session")
+			r.cookies = []*http.Cookie{l.session}
+			wantOAuthError(t, s.serve(r), 403, "csrf_mismatch")
+			r.header = http.Header{"X-Csrf-Token": {l.csrf}}
+			wantOAuthError(t, s.serve(r), 400, "invalid_request")
+		}
+	}
+}

@@ -102,14 +102,11 @@ func (s *server) lookup(c echo.Context) error {
 }
 
 // decide is POST /oauth/device/approve and /deny (SPEC 2.5). Admission order:
-// a console session (401), the double-submit CSRF cookie when present (403),
-// then app.Decide (CSRF header vs session, feature switch, rate limit).
+// a console session (401), the double-submit CSRF cookie when present and
+// the header against the session (403), all before the body is read; then
+// app.Decide (feature switch, rate limit, the decision).
 func (s *server) decide(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f, err := decodeFields(c, "user_code")
-		if err != nil {
-			return err
-		}
 		ctx := c.Request().Context()
 		sess, err := s.h.Console.Session(ctx, cookieValue(c, SessionCookie))
 		if err != nil {
@@ -118,6 +115,13 @@ func (s *server) decide(approve bool) echo.HandlerFunc {
 		header := c.Request().Header.Get(HeaderCSRF)
 		if ck, err := c.Cookie(CSRFCookie); err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(header)) != 1 {
 			return domain.ErrCSRFMismatch
+		}
+		if err := app.CheckCSRF(sess, header); err != nil {
+			return err
+		}
+		f, err := decodeFields(c, "user_code")
+		if err != nil {
+			return err
 		}
 		if _, err := s.h.Decide.Execute(ctx, app.DecideInput{
 			Session: sess, CSRFHeader: header, UserCode: f["user_code"], Approve: approve,
