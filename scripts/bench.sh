@@ -1,24 +1,84 @@
 #!/usr/bin/env bash
-# `make bench`: the bearer-validation benchmarks on memory and Redis, with
-# allocations, and each figure as a ratio of the in-memory hot path measured
-# in the same run (machines are shared and noisy: compare ratios, not ns).
+# `make bench`: two groups of benchmarks, each figure printed as its median
+# ns/op and its ratio to its own group's baseline measured in the same run
+# (machines are shared and noisy: compare ratios, not ns; nothing asserts on time).
+#
+#   validation  app: BenchmarkValidate, bearer validation on the memory and Redis
+#               caches (hot, cold, invalid); baseline memory/hot.
+#   load        cmd/devicegate: BenchmarkLoad, a real listening server driven over
+#               loopback HTTP by 16 concurrent clients (see cmd/devicegate/load_test.go);
+#               baseline healthz on the same backend (sqlite-memory, postgres-redis).
+#
+# Figures run in rounds (each round: every validation figure, then every load
+# figure, each once), so a noisy spell on the shared machine hits a figure and its
+# baseline alike: a figure's ratio is the median over rounds of figure/baseline
+# within the round, and its ns/op, req/s and allocs/op are medians over rounds.
+#
+# Knobs: BENCH_COUNT (rounds, default 3), BENCH_TIME (per validation figure, 700ms),
+# LOAD_BENCH_TIME (per load figure, 1s). About 2 minutes on a 2-core machine
+# once built. The Postgres/Redis figures need DEVICEGATE_TEST_POSTGRES and
+# DEVICEGATE_TEST_REDIS (defaulting to the local services scripts/services.sh starts);
+# set them empty to skip those figures.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/services.sh >/dev/null 2>&1 || echo "bench: some services are down; Redis benchmarks may skip"
+bash scripts/services.sh >/dev/null 2>&1 || echo "bench: some services are down; Postgres/Redis benchmarks may fail or skip"
+export DEVICEGATE_TEST_POSTGRES="${DEVICEGATE_TEST_POSTGRES-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 export DEVICEGATE_TEST_REDIS="${DEVICEGATE_TEST_REDIS-127.0.0.1:6379}"
+rounds="${BENCH_COUNT:-3}"
 out=$(mktemp)
-go test -run '^$' -bench 'Validate' -benchmem -count "${BENCH_COUNT:-3}" -benchtime "${BENCH_TIME:-1s}" ./app/ | tee "$out"
-rc=${PIPESTATUS[0]}
-echo
-echo "median ns/op and ratio to memory/hot (same run):"
-awk '/^BenchmarkValidate\// {
-  name=$1; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkValidate\//, "", name)
-  v[name]=v[name] " " $3; n[name]++
+trap 'rm -f "$out"' EXIT
+
+# Build both test binaries first so compilation never overlaps a measurement.
+go test -run '^$' -count=1 ./app/ ./cmd/devicegate/ >/dev/null || exit 1
+
+rc=0
+for round in $(seq 1 "$rounds"); do
+  echo "== round $round/$rounds" | tee -a "$out"
+  go test -run '^$' -bench '^BenchmarkValidate$' -benchmem -count 1 -benchtime "${BENCH_TIME:-700ms}" ./app/ | tee -a "$out"
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+  go test -run '^$' -bench '^BenchmarkLoad$' -benchmem -count 1 -benchtime "${LOAD_BENCH_TIME:-1s}" ./cmd/devicegate/ | tee -a "$out"
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+done
+
+# One row per figure, in first-seen order. Validation rows are "memory/hot"...;
+# load rows are "<backend>/<figure>", whose baseline is "<backend>/healthz".
+awk '
+function median(list,   a, n, i, j, t) {
+  n = split(substr(list, 2), a, " ")
+  for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+  return n ? a[int((n + 1) / 2)] : ""
+}
+function baseline(key,   k, b) {
+  split(key, k, SUBSEP)
+  if (k[1] == "validation") return k[1] SUBSEP "memory/hot"
+  b = k[2]; sub(/\/[^\/]*$/, "", b)
+  return k[1] SUBSEP b "/healthz"
+}
+/^== round / { round = $3; next }
+/^Benchmark(Validate|Load)\// {
+  name = $1; sub(/-[0-9]+$/, "", name)
+  group = (name ~ /^BenchmarkLoad\//) ? "load" : "validation"
+  sub(/^Benchmark(Validate|Load)\//, "", name)
+  key = group SUBSEP name
+  if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
+  for (i = 3; i < NF; i += 2) vals[key, $(i + 1)] = vals[key, $(i + 1)] " " $i
+  ns[key, round] = $3; rnds[round] = 1
 }
 END {
-  for (k in v) { split(substr(v[k],2), a, " "); m=asort(a); med[k]=a[int((m+1)/2)] }
-  base=med["memory/hot"]
-  for (k in med) printf "  %-16s %12.0f ns/op  x%.1f\n", k, med[k], (base>0 ? med[k]/base : 0)
-}' "$out" | sort
-rm -f "$out"
+  for (r = 1; r <= rows; r++) {
+    key = order[r]; split(key, k, SUBSEP); group = k[1]; name = k[2]; base = baseline(key)
+    ratios = ""
+    for (rd in rnds) if (((key, rd) in ns) && ((base, rd) in ns) && ns[base, rd] > 0) ratios = ratios " " ns[key, rd] / ns[base, rd]
+    ratio = median(ratios); rps = median(vals[key, "req/s"])
+    if (group != last) {
+      if (group == "validation") printf "\nvalidation (app: bearer validation, in process), baseline memory/hot:\n"
+      else printf "\nload (cmd/devicegate: real server, 16 clients over loopback HTTP), baseline healthz of the same backend:\n"
+      printf "  %-30s %14s %8s %10s %10s\n", "figure", "median ns/op", "ratio", "req/s", "allocs/op"
+      last = group
+    }
+    printf "  %-30s %14.0f %8s %10s %10s\n", name, median(vals[key, "ns/op"]), (ratio == "" ? "-" : sprintf("x%.2f", ratio)),
+      (rps == "" ? "-" : sprintf("%.0f", rps)), median(vals[key, "allocs/op"])
+  }
+  printf "\nratio = median over %d rounds of ns/op divided by the baseline'"'"'s ns/op in the same round\n", length(rnds)
+}' "$out"
 exit "$rc"
