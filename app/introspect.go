@@ -37,8 +37,14 @@ func (u *Introspect) Authorize(credential string) error {
 
 // Execute validates token like a bearer presentation (cache, expiry, kind
 // agreement). Invalid, expired and revoked tokens are {active:false};
-// backend failures are errors.
+// backend failures are errors. With bearer auth switched off
+// (ENABLE_OAUTH_BEARER) it answers domain.ErrBearerDisabled, as the bearer
+// routes do, so no resource server is told a token is active that the
+// service itself refuses.
 func (u *Introspect) Execute(ctx context.Context, token string) (Introspection, error) {
+	if !u.Auth.Enabled {
+		return Introspection{}, domain.ErrBearerDisabled
+	}
 	p, err := u.Auth.Inspect(ctx, token)
 	switch {
 	case err == nil:
