@@ -26,12 +26,20 @@ type CacheEntry struct {
 
 // TokenCache caches bearer validation results by token hash. It is an
 // optimisation: callers treat errors as misses.
+//
+// A hash that was invalidated (its token revoked or rotated away) or cached
+// as negative never becomes valid again, so a positive entry Put over either
+// can only come from a database read that raced the revocation; it is not
+// served (otherwise the revoked token would pass on every instance until the
+// entry lapsed).
 type TokenCache interface {
 	// Get returns the entry for hash, ok=false on a miss.
 	Get(ctx context.Context, hash string) (CacheEntry, bool, error)
-	// Put stores e for hash for ttl.
+	// Put stores e for hash for ttl; a positive e does not replace a live
+	// negative entry or a recent invalidation.
 	Put(ctx context.Context, hash string, e CacheEntry, ttl time.Duration) error
-	// Invalidate drops hash on every instance sharing the cache.
+	// Invalidate drops hash on every instance sharing the cache, and for at
+	// least a minute keeps a positive Put of hash from being served.
 	Invalidate(ctx context.Context, hash string) error
 }
 

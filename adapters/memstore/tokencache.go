@@ -11,10 +11,17 @@ import (
 // DefaultTokenCacheSize is the entry bound of NewTokenCache.
 const DefaultTokenCacheSize = 10000
 
-// cached is one cache entry and when it lapses.
+// tombstoneTTL is how long an invalidation outlives the entry it dropped
+// (see Invalidate): longer than any database read that raced it can take to
+// be Put, and at least the positive TTL.
+const tombstoneTTL = 2 * time.Minute
+
+// cached is one cache entry and when it lapses. A tombstone marks an
+// invalidated hash: Get misses it, and it keeps a positive Put out.
 type cached struct {
-	entry   ports.CacheEntry
-	expires time.Time
+	entry     ports.CacheEntry
+	expires   time.Time
+	tombstone bool
 }
 
 // TokenCache is the in-memory ports.TokenCache: a map from token hash to
@@ -52,27 +59,44 @@ func (c *TokenCache) Get(_ context.Context, hash string) (ports.CacheEntry, bool
 		delete(c.entries, hash)
 		return ports.CacheEntry{}, false, nil
 	}
+	if e.tombstone {
+		return ports.CacheEntry{}, false, nil
+	}
 	return e.entry, true, nil
 }
 
-// Put stores e for hash for ttl, making room first if the cache is full.
+// Put stores e for hash for ttl, making room first if the cache is full. A
+// positive entry is not stored over a live negative one or an invalidation:
+// a revoked, rotated-away or unknown hash never becomes valid again, so it
+// can only come from a database read that raced the revocation.
 func (c *TokenCache) Put(_ context.Context, hash string, e ports.CacheEntry, ttl time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock()
-	if _, ok := c.entries[hash]; !ok && len(c.entries) >= c.max {
-		c.makeRoom(now)
+	if old, ok := c.entries[hash]; ok && e.Negative == ports.CacheHit && now.Before(old.expires) &&
+		(old.tombstone || old.entry.Negative != ports.CacheHit) {
+		return nil
 	}
-	c.entries[hash] = cached{entry: e, expires: now.Add(ttl)}
+	c.store(hash, cached{entry: e, expires: now.Add(ttl)}, now)
 	return nil
 }
 
-// Invalidate drops hash.
+// Invalidate drops hash, leaving a tombstone for tombstoneTTL that Get
+// misses and that keeps a racing positive Put out (see Put).
 func (c *TokenCache) Invalidate(_ context.Context, hash string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, hash)
+	now := c.clock()
+	c.store(hash, cached{expires: now.Add(tombstoneTTL), tombstone: true}, now)
 	return nil
+}
+
+// store sets hash, making room first if the cache is full. Callers hold c.mu.
+func (c *TokenCache) store(hash string, e cached, now time.Time) {
+	if _, ok := c.entries[hash]; !ok && len(c.entries) >= c.max {
+		c.makeRoom(now)
+	}
+	c.entries[hash] = e
 }
 
 // Len returns how many entries are held, lapsed or not (for tests and metrics).

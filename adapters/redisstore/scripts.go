@@ -34,6 +34,9 @@ var (
 	rateLimitLua    string
 	rateLimitScript = rueidis.NewLuaScript(rateLimitLua)
 
+	//go:embed scripts/putpos.lua
+	putPosLua string
+
 	//go:embed scripts/cad.lua
 	cadLua    string
 	cadScript = rueidis.NewLuaScript(cadLua)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/devicegate/devicegate/domain"
@@ -35,7 +36,18 @@ func NewTokenCache(c rueidis.Client, prefix string) *TokenCache {
 	return &TokenCache{c: c, keys: keyspace(prefix)}
 }
 
-// tokenDoc is the stored JSON of a ports.CacheEntry.
+// tombstoneTTL is how long an invalidation outlives the entry it dropped
+// (see Invalidate): longer than any database read that raced it can take to
+// be Put, and at least the positive TTL.
+const tombstoneTTL = 2 * time.Minute
+
+// tombstone is the stored value of an invalidated hash: a negative-looking
+// document that Get answers as a miss.
+const tombstone = `{"n":"-"}`
+
+// tokenDoc is the stored JSON of a ports.CacheEntry. Negative is the first
+// field, so every negative entry (and the tombstone) begins with {"n": and no
+// positive entry does; scripts/putpos.lua relies on it.
 type tokenDoc struct {
 	Negative      string    `json:"n,omitempty"`
 	ID            string    `json:"id,omitempty"`
@@ -74,10 +86,16 @@ func (t *TokenCache) get(ctx context.Context, hash string) (e ports.CacheEntry, 
 	if err := json.Unmarshal(b, &d); err != nil {
 		return ports.CacheEntry{}, false, false, fmt.Errorf("redisstore: token cache entry: %w", err)
 	}
+	if string(b) == tombstone {
+		return ports.CacheEntry{}, false, resp.IsCacheHit(), nil
+	}
 	return d.entry(), true, resp.IsCacheHit(), nil
 }
 
-// Put stores e for hash for ttl (SET PX).
+// Put stores e for hash for ttl (SET PX). A positive entry is not stored
+// over a negative one or an invalidation (scripts/putpos.lua): it can only
+// come from a database read that raced a revocation, and would otherwise let
+// the revoked token pass on every instance until it lapsed.
 func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, ttl time.Duration) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
@@ -90,15 +108,22 @@ func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, t
 		return fmt.Errorf("redisstore: encode token cache entry: %w", err)
 	}
 	key := t.keys.token(hash)
-	return t.write(ctx, key, t.c.B().Set().Key(key).Value(string(b)).PxMilliseconds(max(ttl.Milliseconds(), 1)).Build())
+	px := max(ttl.Milliseconds(), 1)
+	if e.Negative == ports.CacheHit {
+		return t.write(ctx, key, t.c.B().Eval().Script(putPosLua).Numkeys(1).Key(key).
+			Arg(string(b), strconv.FormatInt(px, 10)).Build())
+	}
+	return t.write(ctx, key, t.c.B().Set().Key(key).Value(string(b)).PxMilliseconds(px).Build())
 }
 
-// Invalidate deletes the entry; Redis then invalidates every client-side copy.
+// Invalidate replaces the entry with a tombstone for tombstoneTTL, which Get
+// answers as a miss and which keeps a racing positive Put out (see Put);
+// Redis then invalidates every client-side copy.
 func (t *TokenCache) Invalidate(ctx context.Context, hash string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := t.keys.token(hash)
-	return t.write(ctx, key, t.c.B().Del().Key(key).Build())
+	return t.write(ctx, key, t.c.B().Set().Key(key).Value(tombstone).PxMilliseconds(tombstoneTTL.Milliseconds()).Build())
 }
 
 // write runs a write of key followed, in the same pipeline, by a PTTL of key

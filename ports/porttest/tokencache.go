@@ -11,7 +11,8 @@ import (
 
 // TestTokenCache checks a ports.TokenCache: positive and negative entries
 // round-trip (every AccessToken field; times at millisecond precision, zero
-// stays zero), unknown hashes miss, Put replaces, Invalidate drops, and an
+// stays zero), unknown hashes miss, Put replaces, Invalidate drops, a hash
+// once invalidated or negative is never served as positive again, and an
 // entry expires after its ttl (the one check here that waits in real time,
 // under 3 s, since caches expire on the real clock). Hashes are random, so
 // caches may share a backend.
@@ -24,6 +25,7 @@ func TestTokenCache(t *testing.T, newCache func(t *testing.T) ports.TokenCache) 
 		{"PositiveRoundTrip", cachePositive},
 		{"NegativeRoundTrip", cacheNegative},
 		{"MissAndInvalidate", cacheInvalidate},
+		{"NoResurrection", cacheNoResurrection},
 		{"TTL", cacheTTL},
 	}
 	for _, tc := range cases {
@@ -121,6 +123,34 @@ func cacheInvalidate(t *testing.T, c ports.TokenCache) {
 	cacheGet(t, c, a.Token.TokenHash, false)
 	cacheAssert(t, "other entry", b, cacheGet(t, c, b.Token.TokenHash, true))
 	stWantErr(t, "Invalidate twice", c.Invalidate(t.Context(), a.Token.TokenHash), nil)
+}
+
+// cacheNoResurrection: a hash that was invalidated (its token revoked or
+// rotated away) or cached as negative never becomes valid again, so a
+// positive Put that follows can only come from a read of the database that
+// raced the revocation (read the live row; the revocation commits and
+// invalidates; Put the row). Served, it would let a revoked token pass on
+// every instance for the positive TTL. Such a Put must not be served: the
+// cache keeps answering as it would have without it. Negative entries may
+// still replace anything.
+func cacheNoResurrection(t *testing.T, c ports.TokenCache) {
+	stale := ports.CacheEntry{Token: cacheToken()}
+	h := stale.Token.TokenHash
+	stWantErr(t, "Put", c.Put(t.Context(), h, stale, cacheTTLLong), nil)
+	stWantErr(t, "Invalidate", c.Invalidate(t.Context(), h), nil)
+	stWantErr(t, "stale Put after Invalidate", c.Put(t.Context(), h, stale, cacheTTLLong), nil)
+	cacheGet(t, c, h, false)
+	neg := ports.CacheEntry{Negative: ports.CacheInvalid}
+	stWantErr(t, "negative Put after Invalidate", c.Put(t.Context(), h, neg, cacheTTLLong), nil)
+	cacheAssert(t, "negative after Invalidate", neg, cacheGet(t, c, h, true))
+
+	for _, m := range []ports.CacheNegative{ports.CacheInvalid, ports.CacheExpired} {
+		e := ports.CacheEntry{Token: cacheToken()}
+		neg := ports.CacheEntry{Negative: m}
+		stWantErr(t, "Put negative", c.Put(t.Context(), e.Token.TokenHash, neg, cacheTTLLong), nil)
+		stWantErr(t, "stale positive Put over "+string(m), c.Put(t.Context(), e.Token.TokenHash, e, cacheTTLLong), nil)
+		cacheAssert(t, "entry after a stale positive Put", neg, cacheGet(t, c, e.Token.TokenHash, true))
+	}
 }
 
 // cacheTTL: an entry is served until its ttl and missed after it, within a
