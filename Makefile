@@ -21,7 +21,7 @@ test: check-deps
 test-short:
 	$(GO) test -count=1 ./...
 
-## bench: validation hot-path benchmarks (memory and Redis) with allocations
+## bench: bearer-validation and load benchmarks (real server over loopback HTTP; memory/SQLite and Redis/Postgres) as ratios to a same-run baseline
 bench:
 	bash scripts/bench.sh
 

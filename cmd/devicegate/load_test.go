@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devicegate/devicegate/adapters/redisstore"
 )
 
 // Load benchmarks: a real listening devicegate (the `serve` fx graph) driven
@@ -95,6 +97,8 @@ func BenchmarkLoad(b *testing.B) {
 func postgresRedisVars(tb testing.TB) map[string]string {
 	dbURL := postgresSchema(tb)
 	rURL, prefix := redisURL(tb)
+	// Registered before the instance starts, so it runs after the instance stops.
+	tb.Cleanup(func() { dropRedisPrefix(tb, rURL, prefix) })
 	vars := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": rURL, "REDIS_KEY_PREFIX": prefix,
 		"SECRET_KEY": "load-benchmark-secret-key-0123456789"}
 	// serve migrates only the embedded SQLite file; Postgres is migrated by the operator.
@@ -102,6 +106,37 @@ func postgresRedisVars(tb testing.TB) map[string]string {
 		tb.Fatalf("migrate: %v", err)
 	}
 	return vars
+}
+
+// dropRedisPrefix deletes every key under prefix: device-code leaves tens of
+// thousands of flows (15 min TTL) and rate-limit logs (1 h) in the shared test
+// Redis, which other suites' memory-pressure tests would otherwise inherit.
+// The test Redis is standalone, so one UNLINK may name keys of several slots.
+func dropRedisPrefix(tb testing.TB, redisURL, prefix string) {
+	c, err := redisstore.NewClient(redisURL)
+	if err != nil {
+		tb.Logf("redis cleanup: %v", err)
+		return
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for cursor := uint64(0); ; {
+		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			tb.Logf("redis cleanup: %v", err)
+			return
+		}
+		if len(e.Elements) > 0 {
+			if err := c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error(); err != nil {
+				tb.Logf("redis cleanup: %v", err)
+				return
+			}
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return
+		}
+	}
 }
 
 func loadFigures(base, token string) []loadFigure {
