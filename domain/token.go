@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -195,6 +196,13 @@ func ClampDays(raw string, def, lo, hi int) (int, string) {
 		return def, ""
 	}
 	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) {
+		// A whole number beyond int: still a number, so it clamps.
+		if strings.HasPrefix(s, "-") {
+			return lo, fmt.Sprintf("%s is below %d, clamped to %d", s, lo, lo)
+		}
+		return hi, fmt.Sprintf("%s is above %d, clamped to %d", s, hi, hi)
+	}
 	if err != nil {
 		return def, fmt.Sprintf("not a whole number (%q), using %d", raw, def)
 	}

@@ -70,7 +70,9 @@ func TestClampTTLDays(t *testing.T) {
 		in   string
 		want int
 		note bool
-	}{{"", 14, false}, {"junk", 14, true}, {"0", 1, true}, {"500", 365, true}, {"30", 30, false}, {"-3", 1, true}, {"1.5", 14, true}, {" 7 ", 7, false}} {
+	}{{"", 14, false}, {"junk", 14, true}, {"0", 1, true}, {"500", 365, true}, {"30", 30, false}, {"-3", 1, true}, {"1.5", 14, true}, {" 7 ", 7, false},
+		// Whole numbers beyond int range are numbers, so they clamp (SPEC 3.3).
+		{"99999999999999999999", 365, true}, {"-99999999999999999999", 1, true}} {
 		got, note := domain.ClampTTLDays(c.in)
 		if got != c.want || (note != "") != c.note {
 			t.Errorf("ClampTTLDays(%q) = %d %q", c.in, got, note)
