@@ -82,7 +82,8 @@ func (c *TokenCache) Put(_ context.Context, hash string, e ports.CacheEntry, ttl
 }
 
 // Invalidate drops hash, leaving a tombstone for tombstoneTTL that Get
-// misses and that keeps a racing positive Put out (see Put).
+// misses and that keeps a racing positive Put out (see Put). Like any entry,
+// a tombstone may be evicted early when the cache is full.
 func (c *TokenCache) Invalidate(_ context.Context, hash string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
