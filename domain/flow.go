@@ -90,7 +90,9 @@ type PollStep struct {
 // fresh claim id and now. Every flow-store adapter restates it atomically.
 func Poll(f *Flow, clientID, claimID string, now time.Time) PollStep {
 	if f == nil || f.Expired(now) {
-		return PollStep{Err: ErrExpiredToken, Delete: f != nil}
+		// An expired flow is deleted, except while a claim's lease runs: its
+		// claimant is minting and must still be able to finish.
+		return PollStep{Err: ErrExpiredToken, Delete: f != nil && !f.claimLive(now)}
 	}
 	if f.ClientID != clientID {
 		return PollStep{Err: ErrInvalidGrant}
@@ -113,6 +115,11 @@ func Poll(f *Flow, clientID, claimID string, now time.Time) PollStep {
 		}
 	}
 	return PollStep{Next: next, Store: true, Err: ErrAuthorizationPending}
+}
+
+// claimLive reports whether the flow is claimed with a lease still running at now.
+func (f Flow) claimLive(now time.Time) bool {
+	return f.Status == FlowClaimed && now.Before(f.ClaimExpiresAt)
 }
 
 func claim(next Flow, claimID string, now time.Time) PollStep {

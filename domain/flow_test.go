@@ -53,6 +53,8 @@ func TestPollRules(t *testing.T) {
 		{"approved claims", withStatus(domain.FlowApproved), "difyctl", t0, nil, false, true, domain.FlowClaimed, 5 * time.Second},
 		{"claimed lease live", claimed(t0.Add(time.Second)), "difyctl", t0, domain.ErrAuthorizationPending, false, true, domain.FlowClaimed, 5 * time.Second},
 		{"claimed lease over", claimed(t0), "difyctl", t0, nil, false, true, domain.FlowClaimed, 5 * time.Second},
+		{"expired while claimed keeps the flow", claimed(t0.Add(domain.FlowLifetime + time.Second)), "difyctl", t0.Add(domain.FlowLifetime), domain.ErrExpiredToken, false, false, "", 0},
+		{"expired after the lease deletes", claimed(t0.Add(domain.FlowLifetime)), "difyctl", t0.Add(domain.FlowLifetime), domain.ErrExpiredToken, true, false, "", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

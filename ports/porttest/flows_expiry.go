@@ -39,6 +39,9 @@ func flowClaimOutlivesExpiry(t *testing.T, s ports.Flows) {
 	after := time.Now()
 	fin.check("lookup after the expiry", after)
 	rel.check("lookup after the expiry", after)
+	// A second poll after the expiry is told expired_token but must not
+	// delete the flow under the running claim.
+	stWantErr(t, "another poll after the expiry, within the lease", fin.poll(flowClient, "intruder", after), domain.ErrExpiredToken)
 	stWantErr(t, "finish after the expiry, within the lease", fin.finish(a, after), nil)
 	stWantErr(t, "release after the expiry, within the lease", rel.release(b, after), nil)
 	stWantErr(t, "poll the released flow after the expiry", rel.poll(flowClient, "late", after), domain.ErrExpiredToken)

@@ -13,11 +13,15 @@ local key = KEYS[1]
 local f = redis.call('HMGET', key, 'exp', 'cid', 'lp', 'ivl', 'st', 'clx', 'uc')
 local now = tonumber(ARGV[3])
 
--- 1. unknown or expired at now (an expired flow is deleted)
+-- 1. unknown or expired at now (an expired flow is deleted unless claimed with a live lease)
 if not f[1] then
   return {'expired_token'}
 end
 if now >= tonumber(f[1]) then
+  -- kept while a claim's lease runs, so its claimant can still finish
+  if f[5] == 'claimed' and now < (tonumber(f[6]) or 0) then
+    return {'expired_token'}
+  end
   redis.call('DEL', key)
   return {'expired_token', f[7]}
 end
