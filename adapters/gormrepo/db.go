@@ -82,7 +82,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	dsn := path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"+
 		"&_pragma=synchronous(NORMAL)&_txlock=immediate", sqliteBusyTimeout.Milliseconds())
-	g, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	g, err := gorm.Open(sqlite.Open(dsn), sqliteGormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("gormrepo: open SQLite: %w", err)
 	}
@@ -211,3 +211,11 @@ var (
 	_ ports.ConsoleSessions  = (*DB)(nil)
 	_ ports.Pinger           = (*DB)(nil)
 )
+
+// sqliteGormConfig caches prepared statements: on the single SQLite
+// connection, parsing SQL was about a third of a listing's cost.
+func sqliteGormConfig() *gorm.Config {
+	c := gormConfig()
+	c.PrepareStmt = true
+	return c
+}
