@@ -51,7 +51,7 @@ func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn
 	if email == "" || password == "" {
 		return SignIn{}, fmt.Errorf("%w: email and password are required", domain.ErrInvalidRequest)
 	}
-	if err := limit(ctx, u.Limiter, domain.BucketLoginIP, ip, now); err != nil {
+	if err := limit(ctx, u.Limiter, domain.BucketLoginIP, domain.IPRateKey(ip), now); err != nil {
 		return SignIn{}, err
 	}
 	if err := limit(ctx, u.Limiter, domain.BucketLoginEmail, domain.HashSecret(email), now); err != nil {

@@ -27,7 +27,7 @@ type LookupOutput struct {
 // Execute looks a user code up.
 func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOutput, error) {
 	now := u.now()
-	if err := limit(ctx, u.Limiter, domain.BucketLookup, ip, now); err != nil {
+	if err := limit(ctx, u.Limiter, domain.BucketLookup, domain.IPRateKey(ip), now); err != nil {
 		return LookupOutput{}, err
 	}
 	if rawUserCode == "" {

@@ -47,7 +47,7 @@ type StartFlowOutput struct {
 // pending flow under a fresh device code and a collision-free user code.
 func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOutput, error) {
 	now := u.now()
-	if err := limit(ctx, u.Limiter, domain.BucketDeviceCode, in.IP, now); err != nil {
+	if err := limit(ctx, u.Limiter, domain.BucketDeviceCode, domain.IPRateKey(in.IP), now); err != nil {
 		return StartFlowOutput{}, err
 	}
 	if in.ClientID == "" {

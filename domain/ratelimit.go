@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // RateBucket is one rate-limit rule: at most Limit requests per Window per key.
 // A Limit <= 0 disables the bucket.
@@ -27,4 +30,24 @@ var (
 type RateDecision struct {
 	Allowed    bool
 	RetryAfter time.Duration
+}
+
+// IPRateKey is the rate-limit key of a client address: the address itself
+// for IPv4, its /64 network for IPv6 (one subscriber usually holds a whole
+// /64, so per-address keys would let it dodge every per-IP bucket).
+// Anything unparsable is used as given.
+func IPRateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

@@ -93,3 +93,18 @@ func TestOwnerOwns(t *testing.T) {
 		t.Fatal("issuer matters")
 	}
 }
+
+func TestIPRateKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"not an ip":            "not an ip",
+	} {
+		if got := domain.IPRateKey(in); got != want {
+			t.Errorf("IPRateKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
