@@ -17,29 +17,36 @@ apt_install() {
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 
+pg_tcp() { psql -h 127.0.0.1 -U postgres -d "${1:-postgres}" -tAc "${2:-SELECT 1}" 2>/dev/null; }
+as_pg() { as_root su postgres -c "$1" >/dev/null 2>&1; }
+
 ensure_postgres() {
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     log "installing postgresql"; apt_install postgresql postgresql-client || { log "postgresql install failed"; return 1; }
   fi
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
   if ! pg_up; then
-    ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
     if [ -z "$ver" ]; then log "no postgresql cluster found"; return 1; fi
-    hba=/etc/postgresql/$ver/main/pg_hba.conf
-    # Tests connect over TCP as postgres without a password: trust loopback only.
-    if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba" 2>/dev/null; then
-      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
-    fi
     as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start >/dev/null 2>&1 || as_root pg_ctlcluster "$ver" main start >/dev/null 2>&1
     for _ in $(seq 1 30); do pg_up && break; sleep 1; done
   fi
   pg_up || { log "postgresql is down"; return 1; }
-  if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
-    as_root su postgres -c "psql -qc \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='postgres') THEN CREATE ROLE postgres SUPERUSER LOGIN; END IF; END\\\$\\\$\"" >/dev/null 2>&1 || true
+  # Tests connect over TCP as postgres without a password: trust loopback only.
+  if [ "$(pg_tcp)" != 1 ] && [ -n "$ver" ]; then
+    hba=/etc/postgresql/$ver/main/pg_hba.conf
+    if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba" 2>/dev/null; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    fi
+    as_pg "psql -qc 'SELECT pg_reload_conf()'"
+    sleep 1
   fi
-  if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" 2>/dev/null)" != 1 ]; then
-    psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test" >/dev/null 2>&1 || true
+  if [ "$(pg_tcp)" != 1 ]; then
+    as_pg "psql -qc \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='postgres') THEN CREATE ROLE postgres SUPERUSER LOGIN; END IF; END\\\$\\\$\""
   fi
-  psql -h 127.0.0.1 -U postgres -d test -tAc "SELECT 1" >/dev/null 2>&1 || { log "cannot connect to postgres://postgres@127.0.0.1:5432/test"; return 1; }
+  if [ "$(pg_tcp postgres "SELECT 1 FROM pg_database WHERE datname='test'")" != 1 ]; then
+    pg_tcp postgres "CREATE DATABASE test" >/dev/null || as_pg "createdb test"
+  fi
+  [ "$(pg_tcp test)" = 1 ] || { log "cannot connect to postgres://postgres@127.0.0.1:5432/test"; return 1; }
   log "postgresql up (postgres://postgres@127.0.0.1:5432/test)"
 }
 
