@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // Benchmarks of the bearer validation hot path (SPEC 3.4) on the embedded
@@ -37,10 +37,7 @@ func benchCache(b *testing.B, backend string) ports.TokenCache {
 	if backend == "memory" {
 		return memstore.NewTokenCache()
 	}
-	addr := os.Getenv("DEVICEGATE_TEST_REDIS")
-	if addr == "" {
-		b.Skip("set DEVICEGATE_TEST_REDIS to benchmark the Redis cache")
-	}
+	addr := porttest.RequireEnv(b, porttest.RedisEnv)
 	c, err := redisstore.NewClient("redis://" + addr + "/0")
 	if err != nil {
 		b.Fatal(err)

@@ -5,25 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // postgresDSN returns DEVICEGATE_TEST_POSTGRES. Unset, the test is skipped,
 // except under CI=true, where a missing database is a failure.
 func postgresDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("DEVICEGATE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("DEVICEGATE_TEST_POSTGRES is not set (required when CI=true)")
-		}
-		t.Skip("DEVICEGATE_TEST_POSTGRES is not set; skipping Postgres tests")
-	}
-	return dsn
+	return porttest.RequireEnv(t, porttest.PostgresEnv)
 }
 
 // openSQLite opens a fresh SQLite file in a temporary directory (a

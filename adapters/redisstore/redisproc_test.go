@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // requireBinary returns the path of a program on PATH; when missing the test
@@ -18,10 +20,7 @@ func requireBinary(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		if requireEnvCI() {
-			t.Fatalf("%s is not on PATH (CI=true)", name)
-		}
-		t.Skipf("%s is not on PATH", name)
+		porttest.SkipOrFail(t, "%s is not on PATH", name)
 	}
 	return p
 }

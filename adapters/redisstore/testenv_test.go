@@ -3,34 +3,19 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/devicegate/devicegate/ports/porttest"
 	"github.com/redis/rueidis"
 )
 
-// requireEnv returns the variable's value; when it is unset the test skips,
-// or fails under CI=true, where every edge must be exercised.
-func requireEnv(t testing.TB, name, why string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if requireEnvCI() {
-			t.Fatalf("%s is not set (CI=true): %s", name, why)
-		}
-		t.Skipf("%s is not set: %s", name, why)
-	}
-	return v
-}
-
-// requireEnvCI reports CI=true: missing test dependencies fail instead of skipping.
-func requireEnvCI() bool { return os.Getenv("CI") == "true" }
-
-// testRedisAddr is the host:port of the test Redis (DEVICEGATE_TEST_REDIS).
+// testRedisAddr is the host:port of the test Redis (DEVICEGATE_TEST_REDIS);
+// unset, the test skips, or fails under CI=true.
 func testRedisAddr(t testing.TB) string {
-	return requireEnv(t, "DEVICEGATE_TEST_REDIS", "set it to a Redis host:port, e.g. 127.0.0.1:6379")
+	t.Helper()
+	return porttest.RequireEnv(t, porttest.RedisEnv)
 }
 
 // newTestClient connects to the test Redis with the production options and

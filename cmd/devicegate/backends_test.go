@@ -6,27 +6,15 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema set-up
+
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
-// need returns the test service address in env var name, skipping locally
-// when unset and failing under CI=true (a missing service never skips in CI).
-func need(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI must run this test against a real service", name)
-		}
-		t.Skipf("set %s to run this test (make test does)", name)
-	}
-	return v
-}
-
+// randomName is prefix plus 12 random hex digits: one test's schema or key prefix.
 func randomName(prefix string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -36,7 +24,7 @@ func randomName(prefix string) string {
 // postgresSchema creates a fresh schema and returns a DATABASE_URL confined to it.
 func postgresSchema(t testing.TB) string {
 	t.Helper()
-	dsn := need(t, "DEVICEGATE_TEST_POSTGRES")
+	dsn := porttest.RequireEnv(t, porttest.PostgresEnv)
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -66,5 +54,5 @@ func postgresSchema(t testing.TB) string {
 // redisURL returns a REDIS_URL for the test Redis and a fresh key prefix.
 func redisURL(t testing.TB) (string, string) {
 	t.Helper()
-	return "redis://" + need(t, "DEVICEGATE_TEST_REDIS") + "/0", randomName("dgtest:") + ":"
+	return "redis://" + porttest.RequireEnv(t, porttest.RedisEnv) + "/0", randomName("dgtest:") + ":"
 }

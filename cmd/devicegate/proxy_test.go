@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // tcpProxy forwards a loopback port to a target; the test can cut it (every
@@ -110,7 +112,7 @@ type redisProcess struct {
 
 func startRedisProcess(t *testing.T) *redisProcess {
 	t.Helper()
-	need(t, "DEVICEGATE_TEST_REDIS") // the same gate as every Redis test
+	porttest.RequireEnv(t, porttest.RedisEnv) // the same gate as every Redis test
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not on PATH: %v", err)
 	}

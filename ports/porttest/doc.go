@@ -4,4 +4,7 @@
 // guarantees). The pure functions of package domain are the specification
 // the suites check stores against. Suites use fresh random keys, codes and
 // names, so several adapters' runs may share one backend.
+//
+// RequireEnv and SkipOrFail are the one rule for tests that need a real
+// backend: skip locally when it is not configured, fail under CI=true.
 package porttest
