@@ -2,7 +2,6 @@ package memstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 	"time"
@@ -10,27 +9,14 @@ import (
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
-
-// newFlow returns a pending flow created at created with fresh codes.
-func newFlow(t *testing.T, created time.Time) domain.Flow {
-	t.Helper()
-	code, err := domain.NewUserCode(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := domain.NewDeviceCode(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return domain.NewFlow(domain.HashSecret(dc), code, "cli", "dev", "192.0.2.1", created)
-}
 
 // TestFlowsCopies: callers never share the stored subject (Redis serialises;
 // a map of pointers must copy).
 func TestFlowsCopies(t *testing.T) {
 	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
-	f := newFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	if err := s.Create(ctx, f); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +36,7 @@ func TestFlowsCopies(t *testing.T) {
 		t.Fatalf("stored subject changed through a caller's copy: %+v", stored.Subject)
 	}
 	stored.Subject.Workspaces[0].ID = "changed-by-caller"
-	claimed, err := s.Poll(ctx, f.DeviceCodeHash, "cli", "c1", now)
+	claimed, err := s.Poll(ctx, f.DeviceCodeHash, porttest.FlowClient, "c1", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,16 +50,16 @@ func TestFlowsCopies(t *testing.T) {
 // removed by Sweep, by the amortised sweep in Create and by the janitor.
 func TestFlowsExpiryFreesMemory(t *testing.T) {
 	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
-	old := newFlow(t, now.Add(-domain.FlowLifetime-time.Second)) // expired on the real clock
+	old := porttest.NewFlow(t, now.Add(-domain.FlowLifetime-time.Second)) // expired on the real clock
 	if err := s.Create(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	reuse := newFlow(t, now)
+	reuse := porttest.NewFlow(t, now)
 	reuse.UserCode = old.UserCode
 	if err := s.Create(ctx, reuse); err != nil {
 		t.Fatalf("Create over an expired flow's user code: %v", err)
 	}
-	if _, err := s.Poll(ctx, old.DeviceCodeHash, "cli", "x", now); err != domain.ErrExpiredToken {
+	if _, err := s.Poll(ctx, old.DeviceCodeHash, porttest.FlowClient, "x", now); err != domain.ErrExpiredToken {
 		t.Fatalf("poll the replaced flow: %v", err)
 	}
 	if s.Len() != 1 {
@@ -86,14 +72,14 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 		t.Fatalf("ByUserCode after Sweep: %v", err)
 	}
 	for i := 0; i < 1000; i++ {
-		if err := s.Create(ctx, newFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
+		if err := s.Create(ctx, porttest.NewFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if s.Len() >= 256 {
 		t.Fatalf("Len = %d after 1000 expired creates, want < 256 (amortised sweep)", s.Len())
 	}
-	if err := s.Create(ctx, newFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
+	if err := s.Create(ctx, porttest.NewFlow(t, now.Add(-domain.FlowLifetime))); err != nil {
 		t.Fatal(err)
 	}
 	jctx, cancel := context.WithCancel(ctx)
@@ -112,7 +98,7 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 // claimant can still finish it; then it is swept like any other.
 func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
 	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
-	f := newFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	if err := s.Create(ctx, f); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +107,7 @@ func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	claimAt := f.ExpiresAt.Add(-time.Millisecond)
-	if _, err := s.Poll(ctx, f.DeviceCodeHash, "cli", "c1", claimAt); err != nil {
+	if _, err := s.Poll(ctx, f.DeviceCodeHash, porttest.FlowClient, "c1", claimAt); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.Sweep(f.ExpiresAt.Add(time.Second)); n != 0 || s.Len() != 1 {
@@ -131,18 +117,18 @@ func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
 		t.Fatalf("Sweep after the lease removed %d, Len %d; want 1, 0", n, s.Len())
 	}
 
-	g := newFlow(t, now.Add(-domain.FlowLifetime+time.Second)) // expires one real second from now
+	g := porttest.NewFlow(t, now.Add(-domain.FlowLifetime+time.Second)) // expires one real second from now
 	if err := s.Create(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Decide(ctx, g.UserCode, domain.Decision{Approve: true, Subject: &subj}, g.CreatedAt); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Poll(ctx, g.DeviceCodeHash, "cli", "c2", g.ExpiresAt.Add(-time.Millisecond)); err != nil {
+	if _, err := s.Poll(ctx, g.DeviceCodeHash, porttest.FlowClient, "c2", g.ExpiresAt.Add(-time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(g.ExpiresAt.Add(10 * time.Millisecond)))
-	reuse := newFlow(t, time.Now())
+	reuse := porttest.NewFlow(t, time.Now())
 	reuse.UserCode = g.UserCode
 	if err := s.Create(ctx, reuse); err != nil {
 		t.Fatalf("Create over an expired claimed flow's user code: %v", err)

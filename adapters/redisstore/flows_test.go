@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // TestFlowKeys pins the key layout: a flow hash and a user-code index entry,
@@ -16,7 +17,7 @@ func TestFlowKeys(t *testing.T) {
 	c, prefix := newTestClient(t)
 	s := NewFlows(c, prefix)
 	now := time.Now().Truncate(time.Second)
-	f := newOutageFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	if err := s.Create(t.Context(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestFlowUserCodeFreed(t *testing.T) {
 	s := NewFlows(c, prefix)
 	now := time.Now().Truncate(time.Second)
 	sameCode := func(f domain.Flow, at time.Time) domain.Flow {
-		g := newOutageFlow(t, at)
+		g := porttest.NewFlow(t, at)
 		g.UserCode = f.UserCode
 		return g
 	}
@@ -61,7 +62,7 @@ func TestFlowUserCodeFreed(t *testing.T) {
 	}
 
 	// finished
-	f := newOutageFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	mustCreate("first flow", f)
 	if err := s.Create(t.Context(), sameCode(f, now)); !errors.Is(err, domain.ErrUserCodeTaken) {
 		t.Fatalf("Create over a live flow: %v, want ErrUserCodeTaken", err)

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // outageBound is how soon an operation must fail once Redis is gone: a
@@ -34,12 +34,12 @@ func TestOutage(t *testing.T) {
 	defer c.Close()
 	flows, rl, ping := NewFlows(c, "outage:"), NewRateLimiter(c, "outage:"), NewPinger(c)
 	now := time.Now().Truncate(time.Second)
-	f := newOutageFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	if err := flows.Create(t.Context(), f); err != nil {
 		t.Fatalf("Create while up: %v", err)
 	}
 	ops := map[string]func(ctx context.Context) error{
-		"Create": func(ctx context.Context) error { return flows.Create(ctx, newOutageFlow(t, now)) },
+		"Create": func(ctx context.Context) error { return flows.Create(ctx, porttest.NewFlow(t, now)) },
 		"Poll": func(ctx context.Context) error {
 			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
 			return err
@@ -59,7 +59,7 @@ func TestOutage(t *testing.T) {
 		err := waitFor(10*time.Second, func() error {
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 			defer cancel()
-			g := newOutageFlow(t, now) // fresh each try: a retried poll would be slow_down
+			g := porttest.NewFlow(t, now) // fresh each try: a retried poll would be slow_down
 			if err := flows.Create(ctx, g); err != nil {
 				return err
 			}
@@ -112,20 +112,6 @@ func failFast(t *testing.T, state string, ops map[string]func(context.Context) e
 	wg.Wait()
 }
 
-// newOutageFlow is a fresh pending flow created at now.
-func newOutageFlow(t *testing.T, now time.Time) domain.Flow {
-	t.Helper()
-	dc, err := domain.NewDeviceCode(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uc, err := domain.NewUserCode(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return domain.NewFlow(domain.HashSecret(dc), uc, "outage-cli", "outage device", "127.0.0.1", now)
-}
-
 // TestOutOfMemoryIsUnavailable: a Redis at maxmemory with noeviction refuses
 // writes (OOM). The service cannot serve then: a 503 worth a retry, not a
 // programming error (500). (A script whose first write does not add memory,
@@ -140,7 +126,7 @@ func TestOutOfMemoryIsUnavailable(t *testing.T) {
 	defer c.Close()
 	now := time.Now().Truncate(time.Second)
 	flows := NewFlows(c, "oom:")
-	f := newOutageFlow(t, now)
+	f := porttest.NewFlow(t, now)
 	if err := flows.Create(t.Context(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +134,7 @@ func TestOutOfMemoryIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := map[string]func(context.Context) error{
-		"Create": func(ctx context.Context) error { return flows.Create(ctx, newOutageFlow(t, now)) },
+		"Create": func(ctx context.Context) error { return flows.Create(ctx, porttest.NewFlow(t, now)) },
 		"Poll": func(ctx context.Context) error {
 			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
 			return err

@@ -52,23 +52,23 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 // kinds), polling and claiming; stored values (not defaults) are used.
 func flowCreateRoundTrip(t *testing.T, s ports.Flows) {
 	now := stNow()
-	c := startFlow(t, s, newFlowFixture(t, now))
+	c := startFlow(t, s, NewFlow(t, now))
 	stWantErr(t, "approve", c.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now.Add(time.Second)), nil)
 	if c.want.Subject == nil || len(c.want.Subject.Workspaces) != 2 {
 		t.Fatal("test bug: the account subject should carry two workspaces")
 	}
-	stWantErr(t, "claiming poll", c.poll(flowClient, "claim-"+stRandHex(8), now.Add(2*time.Second)), nil)
+	stWantErr(t, "claiming poll", c.poll(FlowClient, "claim-"+stRandHex(8), now.Add(2*time.Second)), nil)
 
 	// Non-default values with sub-second precision: a store must keep what
 	// it was given, not recompute ExpiresAt or Interval.
-	f := newFlowFixture(t, now.Add(123*time.Millisecond))
+	f := NewFlow(t, now.Add(123*time.Millisecond))
 	f.ExpiresAt = now.Add(600*time.Second + 456*time.Millisecond)
 	f.Interval = 7 * time.Second
 	f.DeviceLabel = ""
 	f.CreatedIP = "198.51.100.23"
 	c2 := startFlow(t, s, f)
-	stWantErr(t, "first poll", c2.poll(flowClient, "x", now.Add(time.Second)), domain.ErrAuthorizationPending)
-	stWantErr(t, "poll 6 s later (interval 7 s)", c2.poll(flowClient, "x", now.Add(7*time.Second)), domain.ErrSlowDown)
+	stWantErr(t, "first poll", c2.poll(FlowClient, "x", now.Add(time.Second)), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll 6 s later (interval 7 s)", c2.poll(FlowClient, "x", now.Add(7*time.Second)), domain.ErrSlowDown)
 	stWantErr(t, "external approve", c2.decide(domain.Decision{Approve: true, Subject: flowExternalSubject()}, now.Add(8*time.Second)), nil)
 	c2.check("just before the custom expiry", now.Add(600*time.Second+455*time.Millisecond))
 	c2.check("at the custom expiry", now.Add(600*time.Second+456*time.Millisecond))
@@ -78,9 +78,9 @@ func flowCreateRoundTrip(t *testing.T, s ports.Flows) {
 // and writes nothing; the original is untouched.
 func flowUserCodeTaken(t *testing.T, s ports.Flows) {
 	now := stNow()
-	orig := newFlowFixture(t, now)
+	orig := NewFlow(t, now)
 	c := startFlow(t, s, orig)
-	dup := newFlowFixture(t, now.Add(time.Second))
+	dup := NewFlow(t, now.Add(time.Second))
 	dup.UserCode = orig.UserCode
 	dup.ClientID = "other-cli"
 	stWantErr(t, "Create with a taken user code", s.Create(t.Context(), dup), domain.ErrUserCodeTaken)
@@ -96,9 +96,9 @@ func flowUserCodeTaken(t *testing.T, s ports.Flows) {
 // flowByUserCodeMissing: unknown codes and flows expired at now are not found.
 func flowByUserCodeMissing(t *testing.T, s ports.Flows) {
 	now := stNow()
-	_, err := s.ByUserCode(t.Context(), newFlowFixture(t, now).UserCode, now)
+	_, err := s.ByUserCode(t.Context(), NewFlow(t, now).UserCode, now)
 	stWantErr(t, "ByUserCode unknown", err, domain.ErrNotFound)
-	f := newFlowFixture(t, now)
+	f := NewFlow(t, now)
 	c := startFlow(t, s, f)
 	c.check("one second before expiry", f.ExpiresAt.Add(-time.Second))
 	_, err = s.ByUserCode(t.Context(), f.UserCode, f.ExpiresAt)
@@ -110,40 +110,40 @@ func flowByUserCodeMissing(t *testing.T, s ports.Flows) {
 // flowPollMissing: unknown and expired flows answer expired_token, whatever the client.
 func flowPollMissing(t *testing.T, s ports.Flows) {
 	now := stNow()
-	_, err := s.Poll(t.Context(), domain.HashSecret("dc_unknown_"+stRandHex(16)), flowClient, "x", now)
+	_, err := s.Poll(t.Context(), domain.HashSecret("dc_unknown_"+stRandHex(16)), FlowClient, "x", now)
 	stWantErr(t, "poll unknown", err, domain.ErrExpiredToken)
-	c := startFlow(t, s, newFlowFixture(t, now))
+	c := startFlow(t, s, NewFlow(t, now))
 	exp := c.want.ExpiresAt
-	stWantErr(t, "poll just before expiry", c.poll(flowClient, "x", exp.Add(-time.Millisecond)), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll just before expiry", c.poll(FlowClient, "x", exp.Add(-time.Millisecond)), domain.ErrAuthorizationPending)
 	stWantErr(t, "poll at expiry, wrong client", c.poll("other-cli", "x", exp), domain.ErrExpiredToken)
-	stWantErr(t, "poll after expiry", c.poll(flowClient, "x", exp.Add(time.Minute)), domain.ErrExpiredToken)
+	stWantErr(t, "poll after expiry", c.poll(FlowClient, "x", exp.Add(time.Minute)), domain.ErrExpiredToken)
 
-	a := startFlow(t, s, newFlowFixture(t, now))
+	a := startFlow(t, s, NewFlow(t, now))
 	stWantErr(t, "approve", a.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now), nil)
-	stWantErr(t, "poll an approved flow after expiry", a.poll(flowClient, "x", now.Add(domain.FlowLifetime)), domain.ErrExpiredToken)
+	stWantErr(t, "poll an approved flow after expiry", a.poll(FlowClient, "x", now.Add(domain.FlowLifetime)), domain.ErrExpiredToken)
 }
 
 // flowPollWrongClient: another client gets invalid_grant and changes nothing.
 func flowPollWrongClient(t *testing.T, s ports.Flows) {
 	now := stNow()
-	c := startFlow(t, s, newFlowFixture(t, now))
+	c := startFlow(t, s, NewFlow(t, now))
 	stWantErr(t, "wrong client", c.poll("other-cli", "x", now), domain.ErrInvalidGrant)
 	if !c.want.LastPolledAt.IsZero() {
 		t.Fatal("test bug: a wrong-client poll must not set LastPolledAt")
 	}
-	stWantErr(t, "right client at the same now", c.poll(flowClient, "x", now), domain.ErrAuthorizationPending)
+	stWantErr(t, "right client at the same now", c.poll(FlowClient, "x", now), domain.ErrAuthorizationPending)
 	stWantErr(t, "wrong client again", c.poll("other-cli", "x", now.Add(time.Second)), domain.ErrInvalidGrant)
-	stWantErr(t, "right client after the interval", c.poll(flowClient, "x", now.Add(5*time.Second)), domain.ErrAuthorizationPending)
+	stWantErr(t, "right client after the interval", c.poll(FlowClient, "x", now.Add(5*time.Second)), domain.ErrAuthorizationPending)
 	stWantErr(t, "approve", c.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now.Add(6*time.Second)), nil)
 	stWantErr(t, "wrong client on an approved flow", c.poll("other-cli", "x", now.Add(10*time.Second)), domain.ErrInvalidGrant)
-	stWantErr(t, "right client claims", c.poll(flowClient, "claim", now.Add(10*time.Second)), nil)
+	stWantErr(t, "right client claims", c.poll(FlowClient, "claim", now.Add(10*time.Second)), nil)
 }
 
 // flowPollSlowDown: a poll sooner than the interval is slow_down and grows
 // the interval by 5 s each time; the previous-poll time moves on every poll.
 func flowPollSlowDown(t *testing.T, s ports.Flows) {
 	t0 := stNow()
-	c := startFlow(t, s, newFlowFixture(t, t0))
+	c := startFlow(t, s, NewFlow(t, t0))
 	interval := func(want time.Duration) {
 		t.Helper()
 		got, err := s.ByUserCode(t.Context(), c.code, t0)
@@ -152,21 +152,21 @@ func flowPollSlowDown(t *testing.T, s ports.Flows) {
 			t.Fatalf("Interval = %v, want %v", got.Interval, want)
 		}
 	}
-	stWantErr(t, "first poll", c.poll(flowClient, "x", t0), domain.ErrAuthorizationPending)
+	stWantErr(t, "first poll", c.poll(FlowClient, "x", t0), domain.ErrAuthorizationPending)
 	interval(5 * time.Second)
 	t1 := t0.Add(time.Second)
-	stWantErr(t, "poll after 1 s", c.poll(flowClient, "x", t1), domain.ErrSlowDown)
+	stWantErr(t, "poll after 1 s", c.poll(FlowClient, "x", t1), domain.ErrSlowDown)
 	interval(10 * time.Second)
 	t2 := t1.Add(6 * time.Second) // past the old 5 s, before the new 10 s
-	stWantErr(t, "poll after 6 s (interval 10 s)", c.poll(flowClient, "x", t2), domain.ErrSlowDown)
+	stWantErr(t, "poll after 6 s (interval 10 s)", c.poll(FlowClient, "x", t2), domain.ErrSlowDown)
 	interval(15 * time.Second)
 	t3 := t2.Add(15*time.Second - time.Millisecond)
-	stWantErr(t, "poll 1 ms before the interval", c.poll(flowClient, "x", t3), domain.ErrSlowDown)
+	stWantErr(t, "poll 1 ms before the interval", c.poll(FlowClient, "x", t3), domain.ErrSlowDown)
 	interval(20 * time.Second)
 	t4 := t3.Add(20 * time.Second) // exactly the interval: not too soon
-	stWantErr(t, "poll exactly at the interval", c.poll(flowClient, "x", t4), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll exactly at the interval", c.poll(FlowClient, "x", t4), domain.ErrAuthorizationPending)
 	interval(20 * time.Second)
-	stWantErr(t, "poll after the interval", c.poll(flowClient, "x", t4.Add(25*time.Second)), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll after the interval", c.poll(FlowClient, "x", t4.Add(25*time.Second)), domain.ErrAuthorizationPending)
 	interval(20 * time.Second)
 }
 
@@ -174,14 +174,14 @@ func flowPollSlowDown(t *testing.T, s ports.Flows) {
 // returns the flow with its subject and the given claim id.
 func flowApproveAndClaim(t *testing.T, s ports.Flows) {
 	now := stNow()
-	c := startFlow(t, s, newFlowFixture(t, now))
-	stWantErr(t, "pending poll", c.poll(flowClient, "x", now), domain.ErrAuthorizationPending)
+	c := startFlow(t, s, NewFlow(t, now))
+	stWantErr(t, "pending poll", c.poll(FlowClient, "x", now), domain.ErrAuthorizationPending)
 	subj := flowAccountSubject()
 	stWantErr(t, "approve", c.decide(domain.Decision{Approve: true, Subject: subj}, now.Add(time.Second)), nil)
-	stWantErr(t, "poll too soon after approval", c.poll(flowClient, "x", now.Add(2*time.Second)), domain.ErrSlowDown)
+	stWantErr(t, "poll too soon after approval", c.poll(FlowClient, "x", now.Add(2*time.Second)), domain.ErrSlowDown)
 	claimID := "claim-" + stRandHex(8)
 	at := now.Add(12 * time.Second)
-	got, err := s.Poll(t.Context(), c.hash, flowClient, claimID, at)
+	got, err := s.Poll(t.Context(), c.hash, FlowClient, claimID, at)
 	stWantErr(t, "claiming poll", err, nil)
 	if got.ClaimID != claimID || got.Status != domain.FlowClaimed || !stSameTime(got.ClaimExpiresAt, at.Add(domain.ClaimLease)) {
 		t.Fatalf("claimed flow: ClaimID %q Status %q ClaimExpiresAt %v; want %q, claimed, %v",
@@ -190,10 +190,10 @@ func flowApproveAndClaim(t *testing.T, s ports.Flows) {
 	if d := flowSubjectDiff(subj, got.Subject); d != nil {
 		t.Fatalf("claimed flow subject: %v", d)
 	}
-	step := domain.Poll(c.want, flowClient, claimID, at)
+	step := domain.Poll(c.want, FlowClient, claimID, at)
 	c.want = &step.Next
 	c.check("after claim", at)
-	stWantErr(t, "poll while claimed", c.poll(flowClient, "y", at.Add(10*time.Second)), domain.ErrAuthorizationPending)
+	stWantErr(t, "poll while claimed", c.poll(FlowClient, "y", at.Add(10*time.Second)), domain.ErrAuthorizationPending)
 	stWantErr(t, "finish", c.finish(claimID, at.Add(11*time.Second)), nil)
-	stWantErr(t, "poll after finish", c.poll(flowClient, "z", at.Add(20*time.Second)), domain.ErrExpiredToken)
+	stWantErr(t, "poll after finish", c.poll(FlowClient, "z", at.Add(20*time.Second)), domain.ErrExpiredToken)
 }

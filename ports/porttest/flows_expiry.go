@@ -23,7 +23,7 @@ func flowClaimOutlivesExpiry(t *testing.T, s ports.Flows) {
 	now := time.Now().Truncate(time.Millisecond)
 	approved := func() *flowCase {
 		t.Helper()
-		f := newFlowFixture(t, now)
+		f := NewFlow(t, now)
 		f.ExpiresAt = now.Add(life)
 		c := startFlow(t, s, f)
 		stWantErr(t, "approve", c.decide(approveDecision(), now), nil)
@@ -32,8 +32,8 @@ func flowClaimOutlivesExpiry(t *testing.T, s ports.Flows) {
 	fin, rel := approved(), approved()
 	last := now.Add(life - time.Millisecond)
 	a, b := "claim-a-"+stRandHex(8), "claim-b-"+stRandHex(8)
-	stWantErr(t, "claim 1 ms before the expiry", fin.poll(flowClient, a, last), nil)
-	stWantErr(t, "claim 1 ms before the expiry", rel.poll(flowClient, b, last), nil)
+	stWantErr(t, "claim 1 ms before the expiry", fin.poll(FlowClient, a, last), nil)
+	stWantErr(t, "claim 1 ms before the expiry", rel.poll(FlowClient, b, last), nil)
 
 	time.Sleep(time.Until(now.Add(life + 300*time.Millisecond)))
 	after := time.Now()
@@ -41,8 +41,8 @@ func flowClaimOutlivesExpiry(t *testing.T, s ports.Flows) {
 	rel.check("lookup after the expiry", after)
 	// A second poll after the expiry is told expired_token but must not
 	// delete the flow under the running claim.
-	stWantErr(t, "another poll after the expiry, within the lease", fin.poll(flowClient, "intruder", after), domain.ErrExpiredToken)
+	stWantErr(t, "another poll after the expiry, within the lease", fin.poll(FlowClient, "intruder", after), domain.ErrExpiredToken)
 	stWantErr(t, "finish after the expiry, within the lease", fin.finish(a, after), nil)
 	stWantErr(t, "release after the expiry, within the lease", rel.release(b, after), nil)
-	stWantErr(t, "poll the released flow after the expiry", rel.poll(flowClient, "late", after), domain.ErrExpiredToken)
+	stWantErr(t, "poll the released flow after the expiry", rel.poll(FlowClient, "late", after), domain.ErrExpiredToken)
 }

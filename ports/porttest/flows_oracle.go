@@ -12,8 +12,8 @@ import (
 	"github.com/devicegate/devicegate/ports"
 )
 
-// flowClient is the client id of every flow the suite creates.
-const flowClient = "porttest-cli"
+// FlowClient is the client id of every flow NewFlow creates.
+const FlowClient = "porttest-cli"
 
 // stNow is the suite's clock origin: near real time (stores may set
 // real-time TTLs from ExpiresAt) and whole seconds (stores may keep ms).
@@ -27,8 +27,10 @@ func stRandHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// newFlowFixture builds a pending flow with a fresh user code and device code.
-func newFlowFixture(t testing.TB, now time.Time) domain.Flow {
+// NewFlow returns a pending flow created at now with a fresh user code and
+// device code (client id FlowClient), for the suites and for an adapter's
+// own tests beside them.
+func NewFlow(t testing.TB, now time.Time) domain.Flow {
 	t.Helper()
 	code, err := domain.NewUserCode(rand.Reader)
 	if err != nil {
@@ -38,7 +40,7 @@ func newFlowFixture(t testing.TB, now time.Time) domain.Flow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return domain.NewFlow(domain.HashSecret(dc), code, flowClient, `porttest "device" ✓`, "2001:db8::7", now)
+	return domain.NewFlow(domain.HashSecret(dc), code, FlowClient, `porttest "device" ✓`, "2001:db8::7", now)
 }
 
 // flowAccountSubject returns an account subject with two workspaces.

@@ -73,7 +73,7 @@ func cacheToken() domain.AccessToken {
 	id := stRandHex(8)
 	return domain.AccessToken{
 		ID: "tok-" + id, SubjectEmail: id + "@example.com", SubjectIssuer: domain.AccountIssuer,
-		AccountID: "acct-" + id, ClientID: flowClient, DeviceLabel: `porttest "device" ✓`,
+		AccountID: "acct-" + id, ClientID: FlowClient, DeviceLabel: `porttest "device" ✓`,
 		Prefix: domain.AccountTokenKind.Prefix, TokenHash: stRandHex(32),
 		CreatedAt: now.Add(-time.Hour + 123*time.Millisecond), LastUsedAt: now.Add(-time.Minute + 456*time.Millisecond),
 		ExpiresAt: now.Add(14*24*time.Hour + 789*time.Millisecond), RevokedAt: now.Add(-time.Second + time.Millisecond),
