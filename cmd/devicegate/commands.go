@@ -16,8 +16,23 @@ import (
 	"github.com/devicegate/devicegate/ports"
 )
 
-// stopTimeout bounds graceful shutdown.
-const stopTimeout = 15 * time.Second
+// startTimeout bounds start-up (connecting, migrating SQLite, binding the
+// port); stopTimeout bounds graceful shutdown.
+const (
+	startTimeout = 30 * time.Second
+	stopTimeout  = 15 * time.Second
+)
+
+// start reports a graph that failed to build, else runs its OnStart hooks
+// within startTimeout.
+func start(ctx context.Context, a *fx.App) error {
+	if err := a.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	return a.Start(ctx)
+}
 
 func generateKey() (string, error) {
 	b := make([]byte, 48)
@@ -33,12 +48,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	a := fx.New(serveOptions(cfg, log))
-	if err := a.Err(); err != nil {
-		return err
-	}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := a.Start(startCtx); err != nil {
+	if err := start(ctx, a); err != nil {
 		return err
 	}
 	code := 0
@@ -63,7 +73,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 type databaseDeps struct {
 	fx.In
 	Env    app.Env
-	DB     *gormrepo.DB
 	Admin  ports.AccountAdmin
 	Hasher ports.PasswordHasher
 	Tokens ports.TokenStore
@@ -77,17 +86,13 @@ func createAccountInput(email, name, password, workspace string) app.CreateAccou
 	return app.CreateAccountInput{Email: email, Name: name, Password: password, Workspace: workspace}
 }
 
-// withDatabase starts the database part of the graph (migrating SQLite, or
-// Postgres when migrate is set), runs fn, and stops it.
+// withDatabase starts the database part of the graph, runs fn and stops it.
+// With migrateSQLite an SQLite database is migrated at start; Postgres never
+// is (start-up fails on an older schema: `devicegate migrate` first).
 func withDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrateSQLite bool, fn func(*databaseDeps) error) error {
 	var deps databaseDeps
 	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps))
-	if err := a.Err(); err != nil {
-		return err
-	}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := a.Start(startCtx); err != nil {
+	if err := start(ctx, a); err != nil {
 		return err
 	}
 	defer func() {
