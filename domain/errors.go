@@ -67,6 +67,7 @@ type RateLimitedError struct {
 	RetryAfter time.Duration
 }
 
+// Error names the bucket and the wait; it carries no key, so it is safe to log.
 func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("rate limited (%s), retry after %s", e.Bucket, e.RetryAfter)
 }
@@ -77,6 +78,7 @@ type UnavailableError struct {
 	Err     error
 }
 
+// Error names the backend and the cause.
 func (e *UnavailableError) Error() string { return e.Backend + " unavailable: " + e.Err.Error() }
 
 // Unwrap exposes the cause.

@@ -76,13 +76,6 @@ func (c *cache) put(k cacheKey, p Principal, active bool, until, now time.Time) 
 	c.items[k] = c.order.PushBack(&entry{key: k, p: p, active: active, until: until})
 }
 
-// len reports the number of entries (tests).
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
-
 func (c *cache) remove(el *list.Element) {
 	delete(c.items, el.Value.(*entry).key)
 	c.order.Remove(el)

@@ -14,4 +14,8 @@ func (c *Client) Joined(token string) int {
 }
 
 // CacheLen reports the number of cached verdicts.
-func (c *Client) CacheLen() int { return c.cache.len() }
+func (c *Client) CacheLen() int {
+	c.cache.mu.Lock()
+	defer c.cache.mu.Unlock()
+	return c.cache.order.Len()
+}
