@@ -2,12 +2,10 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
 	"github.com/redis/rueidis"
 )
@@ -21,10 +19,11 @@ const localTTL = 60 * time.Second
 // client-side caching: a hot entry is served from local memory with no
 // round trip, while Invalidate (a DEL) makes Redis push an invalidation to
 // every instance that cached it (RESP3 client tracking). Keys are
-// <prefix>tok:{<token hash>}; values are compact JSON.
+// <prefix>tok:{<token hash>}; values are described in tokencodec.go.
 type TokenCache struct {
 	c    rueidis.Client
 	keys keyspace
+	memo *tokenMemo
 }
 
 // NewTokenCache returns the cache on c with every key under prefix.
@@ -33,7 +32,7 @@ type TokenCache struct {
 // (NewClient / ClientOptions set both); without caching every Get is a
 // round trip, still correct.
 func NewTokenCache(c rueidis.Client, prefix string) *TokenCache {
-	return &TokenCache{c: c, keys: keyspace(prefix)}
+	return &TokenCache{c: c, keys: keyspace(prefix), memo: newTokenMemo()}
 }
 
 // tombstoneTTL is how long an invalidation outlives the entry it dropped
@@ -41,55 +40,52 @@ func NewTokenCache(c rueidis.Client, prefix string) *TokenCache {
 // be Put, and at least the positive TTL.
 const tombstoneTTL = 2 * time.Minute
 
-// tombstone is the stored value of an invalidated hash: a negative-looking
-// document that Get answers as a miss.
-const tombstone = `{"n":"-"}`
-
-// tokenDoc is the stored JSON of a ports.CacheEntry. Negative is the first
-// field, so every negative entry (and the tombstone) begins with {"n": and no
-// positive entry does; scripts/putpos.lua relies on it.
-type tokenDoc struct {
-	Negative      string    `json:"n,omitempty"`
-	ID            string    `json:"id,omitempty"`
-	SubjectEmail  string    `json:"se,omitempty"`
-	SubjectIssuer string    `json:"si,omitempty"`
-	AccountID     string    `json:"ac,omitempty"`
-	ClientID      string    `json:"ci,omitempty"`
-	DeviceLabel   string    `json:"dl,omitempty"`
-	Prefix        string    `json:"p,omitempty"`
-	TokenHash     string    `json:"th,omitempty"`
-	CreatedAt     time.Time `json:"ca,omitzero"`
-	LastUsedAt    time.Time `json:"lu,omitzero"`
-	ExpiresAt     time.Time `json:"ex,omitzero"`
-	RevokedAt     time.Time `json:"rv,omitzero"`
-}
-
-// Get returns the entry for hash; ok=false on a miss.
+// Get returns the entry for hash; ok=false on a miss. It is bounded like
+// every call (opTimeout), through boundedLazy: a hit served from local
+// memory never waits, so it need not start a timer.
 func (t *TokenCache) Get(ctx context.Context, hash string) (ports.CacheEntry, bool, error) {
-	ctx, cancel := bounded(ctx)
-	defer cancel()
+	ctx, op := boundedLazy(ctx)
+	defer op.release()
 	e, ok, _, err := t.get(ctx, hash)
 	return e, ok, err
 }
 
 // get is Get that also reports whether the answer came from local memory.
+// A hash read before reuses its pinned GET and, when rueidis returns the
+// very value decoded last time, that decoding (tokenMemo); rueidis is asked
+// every time either way.
 func (t *TokenCache) get(ctx context.Context, hash string) (e ports.CacheEntry, ok, local bool, err error) {
-	resp := t.c.DoCache(ctx, t.c.B().Get().Key(t.keys.token(hash)).Cache(), localTTL)
-	b, err := resp.AsBytes()
+	m := t.memo.lookup(hash)
+	var cmd rueidis.Cacheable
+	if m != nil {
+		cmd = m.get
+	} else {
+		cmd = t.c.B().Get().Key(t.keys.token(hash)).Cache()
+	}
+	resp := t.c.DoCache(ctx, cmd, localTTL)
+	v, err := resp.ToString()
 	if rueidis.IsRedisNil(err) {
 		return ports.CacheEntry{}, false, resp.IsCacheHit(), nil
 	}
 	if err != nil {
 		return ports.CacheEntry{}, false, false, wrapErr(err)
 	}
-	var d tokenDoc
-	if err := json.Unmarshal(b, &d); err != nil {
+	local = resp.IsCacheHit()
+	if m != nil && m.raw == v {
+		return m.entry, m.ok, local, nil
+	}
+	e, ok, err = decodeEntry(v)
+	if err != nil {
 		return ports.CacheEntry{}, false, false, fmt.Errorf("redisstore: token cache entry: %w", err)
 	}
-	if string(b) == tombstone {
-		return ports.CacheEntry{}, false, resp.IsCacheHit(), nil
+	if local { // served twice at least: worth remembering
+		get := t.c.B().Get().Key(t.keys.token(hash)).Cache().Pin()
+		if m != nil {
+			get = m.get
+		}
+		t.memo.remember(&memoEntry{hash: hash, get: get, raw: v, entry: e, ok: ok})
 	}
-	return d.entry(), true, resp.IsCacheHit(), nil
+	return e, ok, local, nil
 }
 
 // Put stores e for hash for ttl (SET PX). A positive entry is not stored
@@ -99,21 +95,17 @@ func (t *TokenCache) get(ctx context.Context, hash string) (e ports.CacheEntry, 
 func (t *TokenCache) Put(ctx context.Context, hash string, e ports.CacheEntry, ttl time.Duration) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	a := e.Token
-	b, err := json.Marshal(tokenDoc{Negative: string(e.Negative), ID: a.ID, SubjectEmail: a.SubjectEmail,
-		SubjectIssuer: a.SubjectIssuer, AccountID: a.AccountID, ClientID: a.ClientID, DeviceLabel: a.DeviceLabel,
-		Prefix: a.Prefix, TokenHash: a.TokenHash, CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt,
-		ExpiresAt: a.ExpiresAt, RevokedAt: a.RevokedAt})
+	v, err := encodeEntry(e)
 	if err != nil {
-		return fmt.Errorf("redisstore: encode token cache entry: %w", err)
+		return err
 	}
 	key := t.keys.token(hash)
 	px := max(ttl.Milliseconds(), 1)
 	if e.Negative == ports.CacheHit {
 		return t.write(ctx, key, t.c.B().Eval().Script(putPosLua).Numkeys(1).Key(key).
-			Arg(string(b), strconv.FormatInt(px, 10)).Build())
+			Arg(v, strconv.FormatInt(px, 10)).Build())
 	}
-	return t.write(ctx, key, t.c.B().Set().Key(key).Value(string(b)).PxMilliseconds(px).Build())
+	return t.write(ctx, key, t.c.B().Set().Key(key).Value(v).PxMilliseconds(px).Build())
 }
 
 // Invalidate replaces the entry with a tombstone for tombstoneTTL, which Get
@@ -144,18 +136,4 @@ func (t *TokenCache) write(ctx context.Context, key string, cmd rueidis.Complete
 		}
 	}
 	return nil
-}
-
-func (d tokenDoc) entry() ports.CacheEntry {
-	utc := func(t time.Time) time.Time {
-		if t.IsZero() {
-			return time.Time{}
-		}
-		return t.UTC()
-	}
-	return ports.CacheEntry{Negative: ports.CacheNegative(d.Negative), Token: domain.AccessToken{
-		ID: d.ID, SubjectEmail: d.SubjectEmail, SubjectIssuer: d.SubjectIssuer, AccountID: d.AccountID,
-		ClientID: d.ClientID, DeviceLabel: d.DeviceLabel, Prefix: d.Prefix, TokenHash: d.TokenHash,
-		CreatedAt: utc(d.CreatedAt), LastUsedAt: utc(d.LastUsedAt), ExpiresAt: utc(d.ExpiresAt),
-		RevokedAt: utc(d.RevokedAt)}}
 }
