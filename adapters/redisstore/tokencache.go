@@ -13,13 +13,20 @@ import (
 // localTTL bounds how long an entry may sit in this process's memory. The
 // server's own TTL bounds it too (rueidis reads PTTL with each cached GET),
 // and the server's invalidation messages drop it at once on a write or delete.
+// The PTTL travels only with a GET that goes to Redis (a local hit sends
+// nothing), so dropping it (rueidis' Cacheable.ToStaticTTL) would save
+// nothing on the hot path, while a local copy could then outlive its key,
+// e.g. a 10 s negative entry served for up to localTTL until Redis got round
+// to expiring the key: not done.
 const localTTL = 60 * time.Second
 
 // TokenCache is the bearer-validation cache (ports.TokenCache) on rueidis
 // client-side caching: a hot entry is served from local memory with no
-// round trip, while Invalidate (a DEL) makes Redis push an invalidation to
-// every instance that cached it (RESP3 client tracking). Keys are
-// <prefix>tok:{<token hash>}; values are described in tokencodec.go.
+// round trip, while every write of a key (Put, Invalidate's tombstone) makes
+// Redis push an invalidation to every instance that cached it (RESP3 client
+// tracking). Keys are <prefix>tok:{<token hash>}; values are described in
+// tokencodec.go; tokenMemo spares a repeated hit its command building and
+// decoding.
 type TokenCache struct {
 	c    rueidis.Client
 	keys keyspace

@@ -9,8 +9,9 @@ import (
 )
 
 // memoSlots is how many hashes the decoded-entry memo holds at most (a
-// power of two). Each slot costs a pointer, and a filled one about 0.6 KiB
-// (the value, its decoding and its GET), so a full memo stays under 3 MiB.
+// power of two). Each slot costs a pointer, and a filled one under 1 KiB
+// (the hash, the value, its decoding and its GET), so a full memo stays
+// under 4 MiB per TokenCache.
 const memoSlots = 4096
 
 // tokenMemo remembers, for recently read hashes, the GET command of the
