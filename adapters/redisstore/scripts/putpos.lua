@@ -2,7 +2,7 @@
 -- negative entry or an invalidation: a revoked, rotated-away or unknown hash
 -- never becomes valid again, so such a Put can only be a database read that
 -- raced the revocation (see TokenCache.Put). Touches ONE key.
--- ARGV[1]  the entry JSON (positive entries never begin with {"n":)
+-- ARGV[1]  the encoded positive entry (binary, version byte 0x01: it never begins with {"n":)
 -- ARGV[2]  ttl, ms
 -- Returns 1 when stored, 0 when refused.
 local v = redis.call('GET', KEYS[1])
