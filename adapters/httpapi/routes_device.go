@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -36,6 +37,9 @@ func (s *server) deviceCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := basicClientID(c, f); err != nil {
+		return err
+	}
 	out, err := s.h.StartFlow.Execute(c.Request().Context(), app.StartFlowInput{
 		ClientID: f["client_id"], DeviceLabel: f["device_label"], Scope: f["scope"], IP: c.RealIP(),
 	})
@@ -54,6 +58,9 @@ func (s *server) deviceToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := basicClientID(c, f); err != nil {
+		return err
+	}
 	if f["grant_type"] == "" && isForm(c) {
 		// Optional only in JSON, for the reference CLI (SPEC 2.3); a form
 		// poll is a standard RFC 8628 token request, where it is REQUIRED.
@@ -67,6 +74,26 @@ func (s *server) deviceToken(c echo.Context) error {
 	}
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, tokenBody(g))
+}
+
+// basicClientID accepts the client id of a public client sent as HTTP Basic
+// credentials with an empty password (RFC 6749 section 2.3.1), which many
+// OAuth libraries try first (golang.org/x/oauth2 does). A secret is refused:
+// every client here is public. A Basic id that contradicts the body's is refused.
+func basicClientID(c echo.Context, f map[string]string) error {
+	user, pass, ok := c.Request().BasicAuth()
+	if !ok {
+		return nil
+	}
+	id, err := url.QueryUnescape(user)
+	if err != nil || pass != "" {
+		return fmt.Errorf("%w: clients are public: send client_id without a secret", domain.ErrInvalidRequest)
+	}
+	if body, given := f["client_id"]; given && body != id {
+		return fmt.Errorf("%w: client_id differs from the Basic credentials", domain.ErrInvalidRequest)
+	}
+	f["client_id"] = id
+	return nil
 }
 
 // tokenBody builds the 200 poll body. expires_in counts from the mint,

@@ -37,7 +37,8 @@ func discover(t *testing.T, base string) oauth2.Endpoint {
 	return oauth2.Endpoint{
 		DeviceAuthURL: rebase(md.DeviceAuthorizationEndpoint),
 		TokenURL:      rebase(md.TokenEndpoint),
-		AuthStyle:     oauth2.AuthStyleInParams,
+		// The library's default, as a newcomer would leave it.
+		AuthStyle: oauth2.AuthStyleAutoDetect,
 	}
 }
 
