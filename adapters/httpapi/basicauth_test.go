@@ -28,7 +28,7 @@ func TestPublicClientBasicCredentials(t *testing.T) {
 
 	dc := m["device_code"].(string)
 	rec := s.serve(req{method: "POST", path: "/openapi/v1/oauth/device/token", ctype: form,
-		body: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=" + url.QueryEscape(dc),
+		body:   "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=" + url.QueryEscape(dc),
 		header: basic(testClient, "")})
 	wantOAuthError(t, rec, 400, "authorization_pending")
 }
