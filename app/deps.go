@@ -78,11 +78,8 @@ func limit(ctx context.Context, l ports.RateLimiter, b domain.RateBucket, key st
 		return err
 	}
 	if !d.Allowed {
-		ra := d.RetryAfter
-		if ra < time.Second {
-			ra = time.Second
-		}
-		return &domain.RateLimitedError{Bucket: b.Name, RetryAfter: ra}
+		// RetryAfter >= 1 s is the port's contract, proven by TestRateLimiter.
+		return &domain.RateLimitedError{Bucket: b.Name, RetryAfter: d.RetryAfter}
 	}
 	return nil
 }
