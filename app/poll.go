@@ -83,6 +83,7 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 		}
 		return Grant{}, err
 	}
+	u.emit(ctx, issuedEvent(*f.Subject, minted))
 	if in.IP != "" && f.CreatedIP != "" && in.IP != f.CreatedIP {
 		u.emit(ctx, domain.AuditEvent{
 			Name: domain.EventCrossIPPoll, TokenID: minted.Row.ID, SubjectType: f.Subject.Type,
