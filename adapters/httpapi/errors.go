@@ -17,7 +17,8 @@ import (
 var (
 	// errTooLarge reports a request body over maxBody.
 	errTooLarge = errors.New("request_too_large")
-	// errInvalidClient reports a failed introspection client authentication.
+	// errInvalidClient reports a failed client authentication (introspection
+	// secret, or a secret sent by a public client).
 	errInvalidClient = errors.New("invalid_client")
 )
 
@@ -186,7 +187,12 @@ func (s *server) handleError(err error, c echo.Context) {
 		retryAfter(2 * time.Second)(h)
 	}
 	var body any = canonicalError{Code: w.code, Message: w.message, Status: w.status}
-	if isOAuthRoute(c) && w.status != http.StatusTooManyRequests && w.status != http.StatusServiceUnavailable {
+	wrongMethod := w.status == http.StatusMethodNotAllowed && s.oauth[c.Path()]
+	if wrongMethod {
+		// RFC 6749 section 5.2 has no code of its own for a wrong method.
+		w.code = "invalid_request"
+	}
+	if (isOAuthRoute(c) || wrongMethod) && w.status != http.StatusTooManyRequests && w.status != http.StatusServiceUnavailable {
 		body = oauthError{Error: w.code, Description: w.message}
 	}
 	if werr := c.JSON(w.status, body); werr != nil {
