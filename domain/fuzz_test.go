@@ -54,7 +54,7 @@ func FuzzPoll(f *testing.F) {
 			fl.LastPolledAt = now.Add(-time.Duration(lastPoll%60) * time.Second)
 		}
 		fl.ClaimID, fl.ClaimExpiresAt = "old", now.Add(time.Duration(claimLeft%60)*time.Second)
-		st := domain.Poll(&fl, client, "new", now)
+		st := domain.Poll(&fl, domain.PollRequest{ClientID: client, ClaimID: "new"}, now)
 		if st.Err == nil && (st.Next.Status != domain.FlowClaimed || st.Next.ClaimID != "new") {
 			t.Fatalf("a successful poll must claim: %+v", st.Next)
 		}
