@@ -46,6 +46,7 @@ var errorTable = []struct {
 	{domain.ErrUnsupportedClient, wireError{http.StatusBadRequest, "unsupported_client", "The client_id is not a known client.", nil}},
 	{domain.ErrUnsupportedGrantType, wireError{http.StatusBadRequest, "unsupported_grant_type", "Only the device_code grant type is supported.", nil}},
 	{domain.ErrExpiredToken, wireError{http.StatusBadRequest, "expired_token", "The device code is unknown or has expired.", nil}},
+	{domain.ErrVerifierMismatch, wireError{http.StatusBadRequest, "invalid_grant", "The code_verifier is missing or does not match the code_challenge of this device code.", nil}},
 	{domain.ErrInvalidGrant, wireError{http.StatusBadRequest, "invalid_grant", "The device code was not issued to this client.", nil}},
 	{domain.ErrSlowDown, wireError{http.StatusBadRequest, "slow_down", "Polling too fast; wait longer between polls.", nil}},
 	{domain.ErrAuthorizationPending, wireError{http.StatusBadRequest, "authorization_pending", "The user has not yet approved this device.", nil}},

@@ -33,7 +33,7 @@ func (s *server) deviceRoutes(api *echo.Group) {
 
 // deviceCode is POST /oauth/device/code (SPEC 2.2).
 func (s *server) deviceCode(c echo.Context) error {
-	f, err := decodeFields(c, "client_id", "device_label", "scope")
+	f, err := decodeFields(c, "client_id", "device_label", "scope", "code_challenge", "code_challenge_method")
 	if err != nil {
 		return err
 	}
@@ -42,6 +42,7 @@ func (s *server) deviceCode(c echo.Context) error {
 	}
 	out, err := s.h.StartFlow.Execute(c.Request().Context(), app.StartFlowInput{
 		ClientID: f["client_id"], DeviceLabel: f["device_label"], Scope: f["scope"], IP: c.RealIP(),
+		CodeChallenge: f["code_challenge"], CodeChallengeMethod: f["code_challenge_method"],
 	})
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func (s *server) deviceCode(c echo.Context) error {
 
 // deviceToken is POST /oauth/device/token, the poll (SPEC 2.3).
 func (s *server) deviceToken(c echo.Context) error {
-	f, err := decodeFields(c, "device_code", "client_id", "grant_type")
+	f, err := decodeFields(c, "device_code", "client_id", "grant_type", "code_verifier")
 	if err != nil {
 		return err
 	}
@@ -75,6 +76,7 @@ func (s *server) deviceToken(c echo.Context) error {
 	}
 	g, err := s.h.Poll.Execute(c.Request().Context(), app.PollInput{
 		DeviceCode: f["device_code"], ClientID: f["client_id"], GrantType: f["grant_type"], IP: c.RealIP(),
+		CodeVerifier: f["code_verifier"],
 	})
 	if err != nil {
 		return err
