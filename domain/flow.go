@@ -113,7 +113,7 @@ func Poll(f *Flow, req PollRequest, now time.Time) PollStep {
 	}
 	// PKCE (RFC 7636 section 4.6), before anything changes: a flow with a
 	// challenge needs the matching verifier, and a verifier on a flow
-	// without one is refused too (a stripped challenge is a downgrade).
+	// without one is refused too (PKCE downgrade, RFC 9700 section 4.8.2).
 	if subtle.ConstantTimeCompare([]byte(f.CodeChallenge), []byte(req.VerifierChallenge)) != 1 {
 		return PollStep{Err: ErrVerifierMismatch}
 	}
