@@ -27,7 +27,9 @@ type Minted struct {
 	Rotated bool
 }
 
-// Mint issues a token for subject on (clientID, deviceLabel).
+// Mint issues a token for subject on (clientID, deviceLabel). It emits no
+// audit event: a minted token may still be withheld (a poll that lost its
+// claim), so oauth.token_issued is the deliverer's to emit.
 func (m *Minter) Mint(ctx context.Context, s domain.Subject, clientID, deviceLabel string) (Minted, error) {
 	kind, ok := m.Kinds.KindForSubject(s.Type)
 	if !ok {
@@ -62,12 +64,19 @@ func (m *Minter) Mint(ctx context.Context, s domain.Subject, clientID, deviceLab
 			m.log().WarnContext(ctx, "token cache invalidation failed after rotation", "token_id", res.Token.ID, "err", err)
 		}
 	}
-	rotated := res.Rotated
-	m.emit(ctx, domain.AuditEvent{
-		Name: domain.EventTokenIssued, TokenID: res.Token.ID, SubjectType: s.Type,
-		SubjectEmail: s.Email, SubjectIssuer: row.SubjectIssuer, AccountID: s.AccountID,
-		WorkspaceID: s.DefaultWorkspaceID, ClientID: clientID, DeviceLabel: deviceLabel,
-		Scopes: kind.Scopes, ExpiresAt: res.Token.ExpiresAt, Rotated: &rotated,
-	})
-	return Minted{Token: token, Row: res.Token, Kind: kind, Rotated: rotated}, nil
+	return Minted{Token: token, Row: res.Token, Kind: kind, Rotated: res.Rotated}, nil
+}
+
+// issuedEvent is the oauth.token_issued record of a minted token for s. The
+// caller emits it only once the token is delivered (see Poll.Execute).
+// Rotated is the repository's answer: the mint replaced the device's live
+// row in place, so the token it held stopped working.
+func issuedEvent(s domain.Subject, m Minted) domain.AuditEvent {
+	rotated := m.Rotated
+	return domain.AuditEvent{
+		Name: domain.EventTokenIssued, TokenID: m.Row.ID, SubjectType: s.Type,
+		SubjectEmail: s.Email, SubjectIssuer: m.Row.SubjectIssuer, AccountID: s.AccountID,
+		WorkspaceID: s.DefaultWorkspaceID, ClientID: m.Row.ClientID, DeviceLabel: m.Row.DeviceLabel,
+		Scopes: m.Kind.Scopes, ExpiresAt: m.Row.ExpiresAt, Rotated: &rotated,
+	}
 }

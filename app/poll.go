@@ -32,6 +32,8 @@ type PollInput struct {
 	ClientID   string
 	GrantType  string
 	IP         string
+	// CodeVerifier is the PKCE code_verifier (RFC 7636), "" when not sent.
+	CodeVerifier string
 }
 
 // Grant is a successful poll: the token and who it speaks for.
@@ -48,12 +50,21 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 	if in.DeviceCode == "" || in.ClientID == "" {
 		return Grant{}, fmt.Errorf("%w: device_code and client_id are required", domain.ErrInvalidRequest)
 	}
+	req := domain.PollRequest{ClientID: in.ClientID}
+	if in.CodeVerifier != "" {
+		if !domain.ValidCodeVerifier(in.CodeVerifier) {
+			return Grant{}, fmt.Errorf("%w: code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~", domain.ErrInvalidRequest)
+		}
+		// Only this hash reaches the store; the flow store compares it with the challenge.
+		req.VerifierChallenge = domain.PKCEChallenge(in.CodeVerifier)
+	}
 	claimID, err := domain.NewUUID(u.rand())
 	if err != nil {
 		return Grant{}, err
 	}
+	req.ClaimID = claimID
 	hash := domain.HashSecret(in.DeviceCode)
-	f, err := u.Flows.Poll(ctx, hash, in.ClientID, claimID, u.now())
+	f, err := u.Flows.Poll(ctx, hash, req, u.now())
 	if err != nil {
 		return Grant{}, err
 	}
@@ -83,6 +94,7 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 		}
 		return Grant{}, err
 	}
+	u.emit(ctx, issuedEvent(*f.Subject, minted))
 	if in.IP != "" && f.CreatedIP != "" && in.IP != f.CreatedIP {
 		u.emit(ctx, domain.AuditEvent{
 			Name: domain.EventCrossIPPoll, TokenID: minted.Row.ID, SubjectType: f.Subject.Type,

@@ -161,3 +161,54 @@ func TestStalledMintNeverClobbersALaterClaim(t *testing.T) {
 		t.Fatalf("one live row holding the winner's hash expected, got %d", total)
 	}
 }
+
+// lostLease is a flow poller whose FinishClaim finds the claim taken over,
+// as when this poll's lease ran out and another poll re-claimed the flow.
+type lostLease struct{ *memstore.Flows }
+
+func (lostLease) FinishClaim(context.Context, string, string) error { return domain.ErrClaimLost }
+
+// TestTokenIssuedOnlyOnceDelivered: oauth.token_issued speaks of a token the
+// client received. A claimant that loses its claim after minting hands out
+// nothing and logs nothing; a delivered token is logged once, and rotated
+// says whether its mint replaced the device's previous token in place.
+func TestTokenIssuedOnlyOnceDelivered(t *testing.T) {
+	r := newPollRig(t)
+	out := r.approved(t)
+	in := app.PollInput{DeviceCode: out.DeviceCode, ClientID: "difyctl", IP: "10.0.0.1"}
+	loser := &app.Poll{Env: r.poll.Env, Flows: lostLease{r.flows}, Minter: r.minter}
+	if g, err := loser.Execute(context.Background(), in); !errors.Is(err, domain.ErrAuthorizationPending) || g.Token != "" {
+		t.Fatalf("poll that lost its claim: token %q, %v; want authorization_pending and no token", g.Token, err)
+	}
+	if n := r.audit.count(domain.EventTokenIssued); n != 0 {
+		t.Fatalf("%d oauth.token_issued events for an undelivered token, want 0", n)
+	}
+
+	issued := func(want bool) {
+		t.Helper()
+		r.audit.mu.Lock()
+		defer r.audit.mu.Unlock()
+		var got []domain.AuditEvent
+		for _, e := range r.audit.events {
+			if e.Name == domain.EventTokenIssued {
+				got = append(got, e)
+			}
+		}
+		if len(got) != 1 || got[0].Rotated == nil || *got[0].Rotated != want || got[0].TokenID == "" ||
+			got[0].ClientID != "difyctl" || got[0].AccountID != "acc-1" {
+			t.Fatalf("oauth.token_issued events %+v, want one with rotated=%v", got, want)
+		}
+		r.audit.events = nil
+	}
+	// A fresh rig (no undelivered row), one device twice: the first token
+	// is new, the second rotates it.
+	r = newPollRig(t)
+	for _, rotated := range []bool{false, true} {
+		r.clock.Advance(time.Minute)
+		out := r.approved(t)
+		if _, err := r.poll.Execute(context.Background(), app.PollInput{DeviceCode: out.DeviceCode, ClientID: "difyctl"}); err != nil {
+			t.Fatal(err)
+		}
+		issued(rotated)
+	}
+}

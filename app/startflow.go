@@ -22,6 +22,9 @@ type StartFlow struct {
 	Flows        ports.FlowStore
 	Limiter      ports.RateLimiter
 	KnownClients map[string]bool
+	// PKCERequired lists the clients that must send a PKCE code_challenge
+	// (OPENAPI_PKCE_REQUIRED_CLIENT_IDS).
+	PKCERequired map[string]bool
 	PublicWebURL string
 }
 
@@ -31,6 +34,10 @@ type StartFlowInput struct {
 	DeviceLabel string
 	Scope       string
 	IP          string
+	// CodeChallenge and CodeChallengeMethod are the optional PKCE fields
+	// (RFC 7636); "" is absent.
+	CodeChallenge       string
+	CodeChallengeMethod string
 }
 
 // StartFlowOutput is the 200 answer of StartFlow.
@@ -63,6 +70,9 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 	if err := checkLabel(label); err != nil {
 		return StartFlowOutput{}, err
 	}
+	if err := u.checkPKCE(in); err != nil {
+		return StartFlowOutput{}, err
+	}
 	deviceCode, err := domain.NewDeviceCode(u.rand())
 	if err != nil {
 		return StartFlowOutput{}, err
@@ -73,6 +83,7 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 			return StartFlowOutput{}, err
 		}
 		f := domain.NewFlow(domain.HashSecret(deviceCode), userCode, in.ClientID, label, in.IP, now)
+		f.CodeChallenge = in.CodeChallenge
 		err = u.Flows.Create(ctx, f)
 		if errors.Is(err, domain.ErrUserCodeTaken) {
 			continue
@@ -91,6 +102,24 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 		}, nil
 	}
 	return StartFlowOutput{}, domain.ErrUserCodeExhausted
+}
+
+// checkPKCE accepts no PKCE (unless the client requires it) or an S256
+// challenge. A challenge without a method would be "plain" by RFC 7636's
+// default, which is refused like any method but S256.
+func (u *StartFlow) checkPKCE(in StartFlowInput) error {
+	switch {
+	case in.CodeChallenge == "" && in.CodeChallengeMethod == "":
+		if u.PKCERequired[in.ClientID] {
+			return fmt.Errorf("%w: this client must send a PKCE code_challenge with code_challenge_method S256", domain.ErrInvalidRequest)
+		}
+		return nil
+	case in.CodeChallengeMethod != domain.PKCEMethodS256:
+		return fmt.Errorf("%w: code_challenge_method must be S256", domain.ErrInvalidRequest)
+	case !domain.ValidCodeChallenge(in.CodeChallenge):
+		return fmt.Errorf("%w: code_challenge must be the 43-character base64url SHA-256 of the code_verifier", domain.ErrInvalidRequest)
+	}
+	return nil
 }
 
 // checkLabel accepts printable UTF-8 of at most domain.MaxDeviceLabel

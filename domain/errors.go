@@ -61,6 +61,10 @@ var (
 	ErrUnavailable = errors.New("backend unavailable")
 )
 
+// ErrVerifierMismatch reports a poll whose PKCE code_verifier is missing or
+// does not match the flow's code_challenge; it is an ErrInvalidGrant.
+var ErrVerifierMismatch = fmt.Errorf("%w: code_verifier does not match the code_challenge", ErrInvalidGrant)
+
 // RateLimitedError reports a request refused by a rate-limit bucket.
 type RateLimitedError struct {
 	Bucket     string

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/subtle"
 	"strings"
 	"time"
 )
@@ -43,6 +44,9 @@ type Flow struct {
 	Subject        *Subject // set once approved
 	ClaimID        string   // set while claimed
 	ClaimExpiresAt time.Time
+	// CodeChallenge is the S256 PKCE challenge the client sent (RFC 7636),
+	// "" when the flow has none. It is a hash: the verifier is never stored.
+	CodeChallenge string
 }
 
 // NewFlow builds a pending flow created at now.
@@ -85,17 +89,33 @@ type PollStep struct {
 	Store bool
 }
 
+// PollRequest is what one poll presents to the flow store.
+type PollRequest struct {
+	ClientID string
+	// ClaimID is a fresh id, recorded should this poll claim the approval.
+	ClaimID string
+	// VerifierChallenge is PKCEChallenge of the poll's code_verifier, ""
+	// when it sent none. Stores see only this hash, never the verifier.
+	VerifierChallenge string
+}
+
 // Poll is the specification of one atomic poll (SPEC 2.3), as a pure
-// function of the stored flow (nil when unknown), the polling client, a
-// fresh claim id and now. Every flow-store adapter restates it atomically.
-func Poll(f *Flow, clientID, claimID string, now time.Time) PollStep {
+// function of the stored flow (nil when unknown), the request and now.
+// Every flow-store adapter restates it atomically.
+func Poll(f *Flow, req PollRequest, now time.Time) PollStep {
 	if f == nil || f.Expired(now) {
 		// An expired flow is deleted, except while a claim's lease runs: its
 		// claimant is minting and must still be able to finish.
 		return PollStep{Err: ErrExpiredToken, Delete: f != nil && !f.claimLive(now)}
 	}
-	if f.ClientID != clientID {
+	if f.ClientID != req.ClientID {
 		return PollStep{Err: ErrInvalidGrant}
+	}
+	// PKCE (RFC 7636 section 4.6), before anything changes: a flow with a
+	// challenge needs the matching verifier, and a verifier on a flow
+	// without one is refused too (PKCE downgrade, RFC 9700 section 4.8.2).
+	if subtle.ConstantTimeCompare([]byte(f.CodeChallenge), []byte(req.VerifierChallenge)) != 1 {
+		return PollStep{Err: ErrVerifierMismatch}
 	}
 	next := *f
 	tooSoon := !f.LastPolledAt.IsZero() && now.Sub(f.LastPolledAt) < f.Interval
@@ -108,10 +128,10 @@ func Poll(f *Flow, clientID, claimID string, now time.Time) PollStep {
 	case FlowDenied:
 		return PollStep{Delete: true, Err: ErrAccessDenied}
 	case FlowApproved:
-		return claim(next, claimID, now)
+		return claim(next, req.ClaimID, now)
 	case FlowClaimed:
 		if !now.Before(f.ClaimExpiresAt) {
-			return claim(next, claimID, now)
+			return claim(next, req.ClaimID, now)
 		}
 	}
 	return PollStep{Next: next, Store: true, Err: ErrAuthorizationPending}

@@ -58,7 +58,7 @@ func TestPollRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := domain.Poll(c.flow, c.client, "new", c.now)
+			st := domain.Poll(c.flow, domain.PollRequest{ClientID: c.client, ClaimID: "new"}, c.now)
 			if !errors.Is(st.Err, c.err) || st.Err != nil && c.err == nil {
 				t.Fatalf("err = %v, want %v", st.Err, c.err)
 			}
@@ -81,29 +81,29 @@ func TestPollRules(t *testing.T) {
 func TestSlowDownKeepsGrowing(t *testing.T) {
 	f := pending()
 	now := t0
-	st := domain.Poll(f, "difyctl", "c", now)
+	st := domain.Poll(f, domain.PollRequest{ClientID: "difyctl", ClaimID: "c"}, now)
 	for i, want := range []time.Duration{10, 15, 20} {
 		now = now.Add(time.Second)
 		next := st.Next
-		st = domain.Poll(&next, "difyctl", "c", now)
+		st = domain.Poll(&next, domain.PollRequest{ClientID: "difyctl", ClaimID: "c"}, now)
 		if !errors.Is(st.Err, domain.ErrSlowDown) || st.Next.Interval != want*time.Second {
 			t.Fatalf("poll %d: %v interval %v", i, st.Err, st.Next.Interval)
 		}
 	}
 	next := st.Next
-	st = domain.Poll(&next, "difyctl", "c", now.Add(19*time.Second))
+	st = domain.Poll(&next, domain.PollRequest{ClientID: "difyctl", ClaimID: "c"}, now.Add(19*time.Second))
 	if !errors.Is(st.Err, domain.ErrSlowDown) {
 		t.Fatalf("19 s < 20 s interval must still slow down: %v", st.Err)
 	}
 	next = st.Next
-	if st = domain.Poll(&next, "difyctl", "c", now.Add(44*time.Second)); !errors.Is(st.Err, domain.ErrAuthorizationPending) || st.Next.Interval != 25*time.Second {
+	if st = domain.Poll(&next, domain.PollRequest{ClientID: "difyctl", ClaimID: "c"}, now.Add(44*time.Second)); !errors.Is(st.Err, domain.ErrAuthorizationPending) || st.Next.Interval != 25*time.Second {
 		t.Fatalf("after the grown interval: %v", st.Err)
 	}
 }
 
 func TestClaimFinishRelease(t *testing.T) {
 	f := withStatus(domain.FlowApproved)
-	st := domain.Poll(f, "difyctl", "c1", t0)
+	st := domain.Poll(f, domain.PollRequest{ClientID: "difyctl", ClaimID: "c1"}, t0)
 	if st.Err != nil {
 		t.Fatal(st.Err)
 	}

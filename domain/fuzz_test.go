@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,10 +40,10 @@ func FuzzNormalizeUserCode(f *testing.F) {
 // FuzzPoll: the poll rules never panic, and their answers respect the
 // state machine whatever the flow, client and time.
 func FuzzPoll(f *testing.F) {
-	f.Add(uint8(0), "difyctl", int64(0), int64(0), int64(0))
-	f.Add(uint8(1), "difyctl", int64(3), int64(1), int64(10))
-	f.Add(uint8(3), "other", int64(1000), int64(-5), int64(40))
-	f.Fuzz(func(t *testing.T, status uint8, client string, offset, lastPoll, claimLeft int64) {
+	f.Add(uint8(0), "difyctl", int64(0), int64(0), int64(0), "")
+	f.Add(uint8(1), "difyctl", int64(3), int64(1), int64(10), "v")
+	f.Add(uint8(3), "other", int64(1000), int64(-5), int64(40), "w")
+	f.Fuzz(func(t *testing.T, status uint8, client string, offset, lastPoll, claimLeft int64, verifier string) {
 		base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 		fl := domain.NewFlow("h", "ABCD-EFGH", "difyctl", "l", "ip", base)
 		fl.Status = []domain.FlowStatus{domain.FlowPending, domain.FlowApproved, domain.FlowDenied, domain.FlowClaimed}[status%4]
@@ -54,7 +55,20 @@ func FuzzPoll(f *testing.F) {
 			fl.LastPolledAt = now.Add(-time.Duration(lastPoll%60) * time.Second)
 		}
 		fl.ClaimID, fl.ClaimExpiresAt = "old", now.Add(time.Duration(claimLeft%60)*time.Second)
-		st := domain.Poll(&fl, client, "new", now)
+		req := domain.PollRequest{ClientID: client, ClaimID: "new"}
+		if verifier != "" {
+			req.VerifierChallenge = domain.PKCEChallenge(verifier)
+		}
+		if status%2 == 1 { // the flow's verifier is "v"
+			fl.CodeChallenge = domain.PKCEChallenge("v")
+		}
+		st := domain.Poll(&fl, req, now)
+		if errors.Is(st.Err, domain.ErrVerifierMismatch) && (st.Store || st.Delete) {
+			t.Fatal("a verifier mismatch changes nothing")
+		}
+		if st.Err == nil && fl.CodeChallenge != req.VerifierChallenge {
+			t.Fatal("a claim needs the matching verifier")
+		}
 		if st.Err == nil && (st.Next.Status != domain.FlowClaimed || st.Next.ClaimID != "new") {
 			t.Fatalf("a successful poll must claim: %+v", st.Next)
 		}

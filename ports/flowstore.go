@@ -26,11 +26,11 @@ type FlowStore interface {
 // FlowPoller runs the poll of SPEC 2.3 as one atomic step per call.
 type FlowPoller interface {
 	// Poll applies domain.Poll atomically to the flow with deviceCodeHash,
-	// using claimID as the claim id should the poll claim an approval. On a
-	// claim it returns the claimed flow and a nil error; otherwise the error
-	// is one of domain.ErrExpiredToken, ErrInvalidGrant, ErrSlowDown,
-	// ErrAuthorizationPending, ErrAccessDenied (or ErrUnavailable).
-	Poll(ctx context.Context, deviceCodeHash, clientID, claimID string, now time.Time) (domain.Flow, error)
+	// using req.ClaimID as the claim id should the poll claim an approval. On
+	// a claim it returns the claimed flow and a nil error; otherwise the error
+	// is one of domain.ErrExpiredToken, ErrInvalidGrant, ErrVerifierMismatch,
+	// ErrSlowDown, ErrAuthorizationPending, ErrAccessDenied (or ErrUnavailable).
+	Poll(ctx context.Context, deviceCodeHash string, req domain.PollRequest, now time.Time) (domain.Flow, error)
 	// FinishClaim deletes the flow if it is still claimed by claimID, else
 	// returns domain.ErrClaimLost.
 	FinishClaim(ctx context.Context, deviceCodeHash, claimID string) error

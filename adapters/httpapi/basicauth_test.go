@@ -22,7 +22,7 @@ func TestPublicClientBasicCredentials(t *testing.T) {
 	if m["device_code"] == nil {
 		t.Fatalf("no device code: %v", m)
 	}
-	wantOAuthError(t, s.serve(req{method: "POST", path: path, ctype: form, body: "device_label=cli", header: basic(testClient, "s3cret")}), 400, "invalid_request")
+	wantOAuthError(t, s.serve(req{method: "POST", path: path, ctype: form, body: "device_label=cli", header: basic(testClient, "s3cret")}), 401, "invalid_client")
 	wantOAuthError(t, s.serve(req{method: "POST", path: path, ctype: form, body: "client_id=" + testClient, header: basic("other", "")}), 400, "invalid_request")
 	wantOAuthError(t, s.serve(req{method: "POST", path: path, ctype: form, body: "device_label=cli", header: basic("other-cli", "")}), 400, "unsupported_client")
 

@@ -17,7 +17,8 @@ import (
 var (
 	// errTooLarge reports a request body over maxBody.
 	errTooLarge = errors.New("request_too_large")
-	// errInvalidClient reports a failed introspection client authentication.
+	// errInvalidClient reports a failed client authentication (introspection
+	// secret, or a secret sent by a public client).
 	errInvalidClient = errors.New("invalid_client")
 )
 
@@ -45,6 +46,7 @@ var errorTable = []struct {
 	{domain.ErrUnsupportedClient, wireError{http.StatusBadRequest, "unsupported_client", "The client_id is not a known client.", nil}},
 	{domain.ErrUnsupportedGrantType, wireError{http.StatusBadRequest, "unsupported_grant_type", "Only the device_code grant type is supported.", nil}},
 	{domain.ErrExpiredToken, wireError{http.StatusBadRequest, "expired_token", "The device code is unknown or has expired.", nil}},
+	{domain.ErrVerifierMismatch, wireError{http.StatusBadRequest, "invalid_grant", "The code_verifier is missing or does not match the code_challenge of this device code.", nil}},
 	{domain.ErrInvalidGrant, wireError{http.StatusBadRequest, "invalid_grant", "The device code was not issued to this client.", nil}},
 	{domain.ErrSlowDown, wireError{http.StatusBadRequest, "slow_down", "Polling too fast; wait longer between polls.", nil}},
 	{domain.ErrAuthorizationPending, wireError{http.StatusBadRequest, "authorization_pending", "The user has not yet approved this device.", nil}},
@@ -186,7 +188,12 @@ func (s *server) handleError(err error, c echo.Context) {
 		retryAfter(2 * time.Second)(h)
 	}
 	var body any = canonicalError{Code: w.code, Message: w.message, Status: w.status}
-	if isOAuthRoute(c) && w.status != http.StatusTooManyRequests && w.status != http.StatusServiceUnavailable {
+	wrongMethod := w.status == http.StatusMethodNotAllowed && s.oauth[c.Path()]
+	if wrongMethod {
+		// RFC 6749 section 5.2 has no code of its own for a wrong method.
+		w.code = "invalid_request"
+	}
+	if (isOAuthRoute(c) || wrongMethod) && w.status != http.StatusTooManyRequests && w.status != http.StatusServiceUnavailable {
 		body = oauthError{Error: w.code, Description: w.message}
 	}
 	if werr := c.JSON(w.status, body); werr != nil {

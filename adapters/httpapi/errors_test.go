@@ -32,6 +32,7 @@ func TestErrorTable(t *testing.T) {
 		{domain.ErrUnsupportedGrantType, 400, "unsupported_grant_type", "", ""},
 		{domain.ErrExpiredToken, 400, "expired_token", "", ""},
 		{domain.ErrInvalidGrant, 400, "invalid_grant", "", ""},
+		{domain.ErrVerifierMismatch, 400, "invalid_grant", "", ""},
 		{domain.ErrSlowDown, 400, "slow_down", "", ""},
 		{domain.ErrAuthorizationPending, 400, "authorization_pending", "", ""},
 		{domain.ErrAccessDenied, 400, "access_denied", "", ""},

@@ -139,6 +139,15 @@ func isOAuthRoute(c echo.Context) bool {
 	return v
 }
 
+// oauthPaths records the paths of routes registered with oauthShape: a 405
+// on such a path runs no route middleware, yet is answered in the OAuth
+// shape too (see handleError).
+func (s *server) oauthPaths(routes ...*echo.Route) {
+	for _, r := range routes {
+		s.oauth[r.Path] = true
+	}
+}
+
 // RequireBearer authenticates the Authorization header with auth and stores
 // the domain.Principal in the context (read it with PrincipalFrom). Its
 // errors (missing, invalid, expired token, bearer disabled, rate limited)

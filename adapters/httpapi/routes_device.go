@@ -17,23 +17,23 @@ const HeaderCSRF = "X-CSRF-Token"
 // deviceRoutes registers SPEC 1 rows 1-5 (OAuth error shape).
 func (s *server) deviceRoutes(api *echo.Group) {
 	if s.h.StartFlow != nil {
-		api.POST("/oauth/device/code", s.deviceCode, oauthShape)
+		s.oauthPaths(api.POST("/oauth/device/code", s.deviceCode, oauthShape))
 	}
 	if s.h.Poll != nil {
-		api.POST("/oauth/device/token", s.deviceToken, oauthShape)
+		s.oauthPaths(api.POST("/oauth/device/token", s.deviceToken, oauthShape))
 	}
 	if s.h.Lookup != nil {
-		api.Match(GetAndHead, "/oauth/device/lookup", s.lookup, oauthShape)
+		s.oauthPaths(api.Match(GetAndHead, "/oauth/device/lookup", s.lookup, oauthShape)...)
 	}
 	if s.h.Decide != nil && s.h.Console != nil {
-		api.POST("/oauth/device/approve", s.decide(true), oauthShape)
-		api.POST("/oauth/device/deny", s.decide(false), oauthShape)
+		s.oauthPaths(api.POST("/oauth/device/approve", s.decide(true), oauthShape))
+		s.oauthPaths(api.POST("/oauth/device/deny", s.decide(false), oauthShape))
 	}
 }
 
 // deviceCode is POST /oauth/device/code (SPEC 2.2).
 func (s *server) deviceCode(c echo.Context) error {
-	f, err := decodeFields(c, "client_id", "device_label", "scope")
+	f, err := decodeFields(c, "client_id", "device_label", "scope", "code_challenge", "code_challenge_method")
 	if err != nil {
 		return err
 	}
@@ -42,6 +42,7 @@ func (s *server) deviceCode(c echo.Context) error {
 	}
 	out, err := s.h.StartFlow.Execute(c.Request().Context(), app.StartFlowInput{
 		ClientID: f["client_id"], DeviceLabel: f["device_label"], Scope: f["scope"], IP: c.RealIP(),
+		CodeChallenge: f["code_challenge"], CodeChallengeMethod: f["code_challenge_method"],
 	})
 	if err != nil {
 		return err
@@ -54,20 +55,28 @@ func (s *server) deviceCode(c echo.Context) error {
 
 // deviceToken is POST /oauth/device/token, the poll (SPEC 2.3).
 func (s *server) deviceToken(c echo.Context) error {
-	f, err := decodeFields(c, "device_code", "client_id", "grant_type")
+	f, err := decodeFields(c, "device_code", "client_id", "grant_type", "code_verifier")
 	if err != nil {
 		return err
 	}
 	if err := basicClientID(c, f); err != nil {
 		return err
 	}
-	if f["grant_type"] == "" && isForm(c) {
-		// Optional only in JSON, for the reference CLI (SPEC 2.3); a form
-		// poll is a standard RFC 8628 token request, where it is REQUIRED.
-		return fmt.Errorf("%w: grant_type is required", domain.ErrInvalidRequest)
+	if gt, given := f["grant_type"]; gt == "" {
+		switch {
+		case isForm(c):
+			// Optional only in JSON, for the reference CLI (SPEC 2.3); a form
+			// poll is a standard RFC 8628 token request, where it is REQUIRED
+			// (and an empty value counts as absent, RFC 6749 section 3.1).
+			return fmt.Errorf("%w: grant_type is required", domain.ErrInvalidRequest)
+		case given:
+			// A JSON grant_type that is present but empty names no grant type.
+			return domain.ErrUnsupportedGrantType
+		}
 	}
 	g, err := s.h.Poll.Execute(c.Request().Context(), app.PollInput{
 		DeviceCode: f["device_code"], ClientID: f["client_id"], GrantType: f["grant_type"], IP: c.RealIP(),
+		CodeVerifier: f["code_verifier"],
 	})
 	if err != nil {
 		return err
@@ -79,15 +88,20 @@ func (s *server) deviceToken(c echo.Context) error {
 // basicClientID accepts the client id of a public client sent as HTTP Basic
 // credentials with an empty password (RFC 6749 section 2.3.1), which many
 // OAuth libraries try first (golang.org/x/oauth2 does). A secret is refused:
-// every client here is public. A Basic id that contradicts the body's is refused.
+// every client here is public, so a secret is a failed client
+// authentication (RFC 6749 section 5.2: 401 invalid_client). A Basic id that
+// is malformed or contradicts the body's is refused as invalid_request.
 func basicClientID(c echo.Context, f map[string]string) error {
 	user, pass, ok := c.Request().BasicAuth()
 	if !ok {
 		return nil
 	}
+	if pass != "" {
+		return errInvalidClient
+	}
 	id, err := url.QueryUnescape(user)
-	if err != nil || pass != "" {
-		return fmt.Errorf("%w: clients are public: send client_id without a secret", domain.ErrInvalidRequest)
+	if err != nil {
+		return fmt.Errorf("%w: the Basic client id is not form-encoded", domain.ErrInvalidRequest)
 	}
 	if body, given := f["client_id"]; given && body != id {
 		return fmt.Errorf("%w: client_id differs from the Basic credentials", domain.ErrInvalidRequest)

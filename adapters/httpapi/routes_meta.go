@@ -67,6 +67,7 @@ func (s *server) metadata(c echo.Context) error {
 		TokenEndpointAuthMethodsSupported: []string{"none"},
 		ResponseTypesSupported:            []string{},
 		RevocationEndpointAuthMethods:     []string{"none"},
+		CodeChallengeMethodsSupported:     []string{domain.PKCEMethodS256},
 	}
 	if s.h.Introspect != nil && s.h.Introspect.Secret != "" {
 		m.IntrospectionEndpoint = base + "/oauth/introspect"

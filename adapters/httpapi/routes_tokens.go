@@ -33,7 +33,7 @@ func (s *server) tokenRoutes(api *echo.Group) {
 		}
 	}
 	if s.h.Sessions != nil {
-		api.POST("/oauth/revoke", s.revoke, oauthShape)
+		s.oauthPaths(api.POST("/oauth/revoke", s.revoke, oauthShape))
 	}
 	if s.h.Introspect != nil {
 		api.POST("/oauth/introspect", s.introspect)

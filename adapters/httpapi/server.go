@@ -79,13 +79,14 @@ type server struct {
 	h      Handlers
 	log    *slog.Logger
 	secure bool
+	oauth  map[string]bool // paths of the OAuth-shaped routes (oauthPaths)
 }
 
 // New builds the Echo router with every route, the error handler and the
 // middleware of SPEC 1. The caller may add routes (pages, enterprise SSO)
 // to the returned Echo; they get the same middleware and error handling.
 func New(cfg Config, h Handlers) *echo.Echo {
-	s := &server{cfg: cfg, h: h, log: h.Logger}
+	s := &server{cfg: cfg, h: h, log: h.Logger, oauth: map[string]bool{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -91,12 +91,13 @@ func TestOpenAPIDisabled(t *testing.T) {
 	s.login("alice@example.com")
 }
 
-// TestRoutingErrors: unknown paths and wrong methods are canonical.
+// TestRoutingErrors: unknown paths and wrong methods are canonical (except
+// a wrong method on an OAuth endpoint, see TestMethodNotAllowedOAuthShape).
 func TestRoutingErrors(t *testing.T) {
 	s := newTestServer(t)
 	wantCanonical(t, s.get("/nope"), 404, "not_found")
 	wantCanonical(t, s.get("/openapi/v1/nope"), 404, "not_found")
-	wantCanonical(t, s.get("/openapi/v1/oauth/device/code"), 405, "method_not_allowed")
+	wantCanonical(t, s.serve(req{method: "POST", path: "/openapi/v1/oauth/authorizations"}), 405, "method_not_allowed")
 }
 
 // TestPanicRecovered: a panicking handler answers a canonical 500 and the

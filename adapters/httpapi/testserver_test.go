@@ -36,6 +36,7 @@ type setup struct {
 	bearerOff  bool
 	introspect string // secret; "" disables introspection
 	pingers    []ports.Pinger
+	pkce       map[string]bool // clients that must send a PKCE challenge
 }
 
 // stepClock is a controllable ports.Clock.
@@ -136,7 +137,7 @@ func newTestServer(t *testing.T, opts ...func(*setup)) *testServer {
 		Bucket: domain.BucketBearer, Touch: &app.LastUsed{Env: env, Tokens: db}, Enabled: !st.bearerOff}
 	h := httpapi.Handlers{
 		StartFlow: &app.StartFlow{Env: env, Flows: flows, Limiter: limiter,
-			KnownClients: map[string]bool{testClient: true}, PublicWebURL: testWebURL},
+			KnownClients: map[string]bool{testClient: true}, PKCERequired: st.pkce, PublicWebURL: testWebURL},
 		Poll:   &app.Poll{Env: env, Flows: flows, Minter: minter},
 		Lookup: &app.Lookup{Env: env, Flows: flows, Limiter: limiter},
 		Decide: &app.Decide{Env: env, Flows: flows, Accounts: accounts, Limiter: limiter,

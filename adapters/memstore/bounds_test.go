@@ -36,7 +36,7 @@ func TestFlowsCopies(t *testing.T) {
 		t.Fatalf("stored subject changed through a caller's copy: %+v", stored.Subject)
 	}
 	stored.Subject.Workspaces[0].ID = "changed-by-caller"
-	claimed, err := s.Poll(ctx, f.DeviceCodeHash, porttest.FlowClient, "c1", now)
+	claimed, err := s.Poll(ctx, f.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "c1"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 	if err := s.Create(ctx, reuse); err != nil {
 		t.Fatalf("Create over an expired flow's user code: %v", err)
 	}
-	if _, err := s.Poll(ctx, old.DeviceCodeHash, porttest.FlowClient, "x", now); err != domain.ErrExpiredToken {
+	if _, err := s.Poll(ctx, old.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "x"}, now); err != domain.ErrExpiredToken {
 		t.Fatalf("poll the replaced flow: %v", err)
 	}
 	if s.Len() != 1 {
@@ -107,7 +107,7 @@ func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	claimAt := f.ExpiresAt.Add(-time.Millisecond)
-	if _, err := s.Poll(ctx, f.DeviceCodeHash, porttest.FlowClient, "c1", claimAt); err != nil {
+	if _, err := s.Poll(ctx, f.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "c1"}, claimAt); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.Sweep(f.ExpiresAt.Add(time.Second)); n != 0 || s.Len() != 1 {
@@ -124,7 +124,7 @@ func TestFlowsSweepKeepsRunningClaim(t *testing.T) {
 	if _, err := s.Decide(ctx, g.UserCode, domain.Decision{Approve: true, Subject: &subj}, g.CreatedAt); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Poll(ctx, g.DeviceCodeHash, porttest.FlowClient, "c2", g.ExpiresAt.Add(-time.Millisecond)); err != nil {
+	if _, err := s.Poll(ctx, g.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "c2"}, g.ExpiresAt.Add(-time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(g.ExpiresAt.Add(10 * time.Millisecond)))

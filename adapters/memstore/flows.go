@@ -80,10 +80,10 @@ func (s *Flows) Decide(_ context.Context, userCode string, d domain.Decision, no
 }
 
 // Poll applies domain.Poll to the flow with deviceCodeHash.
-func (s *Flows) Poll(_ context.Context, deviceCodeHash, clientID, claimID string, now time.Time) (domain.Flow, error) {
+func (s *Flows) Poll(_ context.Context, deviceCodeHash string, req domain.PollRequest, now time.Time) (domain.Flow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	step := domain.Poll(s.byHash[deviceCodeHash], clientID, claimID, now)
+	step := domain.Poll(s.byHash[deviceCodeHash], req, now)
 	switch {
 	case step.Delete:
 		s.remove(deviceCodeHash)

@@ -26,6 +26,7 @@ const (
 	fSubject  = "subj" // optional, JSON (subjectDoc)
 	fClaim    = "cl"   // optional
 	fClaimExp = "clx"  // optional
+	fPKCE     = "pkce" // optional: the S256 code challenge (poll.lua compares it)
 )
 
 // subjectDoc is the stored JSON shape of a domain.Subject. Workspaces keeps
@@ -72,6 +73,9 @@ func encodeFlow(f domain.Flow) ([]string, error) {
 	if !f.ClaimExpiresAt.IsZero() {
 		kv = append(kv, fClaimExp, ms(f.ClaimExpiresAt))
 	}
+	if f.CodeChallenge != "" {
+		kv = append(kv, fPKCE, f.CodeChallenge)
+	}
 	return kv, nil
 }
 
@@ -101,6 +105,7 @@ func decodeFlow(deviceCodeHash string, m map[string]string) (domain.Flow, error)
 		CreatedIP:      m[fIP],
 		Status:         domain.FlowStatus(m[fStatus]),
 		ClaimID:        m[fClaim],
+		CodeChallenge:  m[fPKCE],
 	}
 	var err error
 	num := func(field string) (int64, bool) {

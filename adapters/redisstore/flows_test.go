@@ -71,7 +71,7 @@ func TestFlowUserCodeFreed(t *testing.T) {
 	if _, err := s.Decide(t.Context(), f.UserCode, domain.Decision{Approve: true, Subject: subj}, now); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := s.Poll(t.Context(), f.DeviceCodeHash, f.ClientID, "claim", now)
+	claimed, err := s.Poll(t.Context(), f.DeviceCodeHash, domain.PollRequest{ClientID: f.ClientID, ClaimID: "claim"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestFlowUserCodeFreed(t *testing.T) {
 	if _, err := s.Decide(t.Context(), g.UserCode, domain.Decision{}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Poll(t.Context(), g.DeviceCodeHash, g.ClientID, "x", now); !errors.Is(err, domain.ErrAccessDenied) {
+	if _, err := s.Poll(t.Context(), g.DeviceCodeHash, domain.PollRequest{ClientID: g.ClientID, ClaimID: "x"}, now); !errors.Is(err, domain.ErrAccessDenied) {
 		t.Fatalf("poll a denied flow: %v", err)
 	}
 	h := sameCode(g, now)

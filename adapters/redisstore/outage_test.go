@@ -41,7 +41,7 @@ func TestOutage(t *testing.T) {
 	ops := map[string]func(ctx context.Context) error{
 		"Create": func(ctx context.Context) error { return flows.Create(ctx, porttest.NewFlow(t, now)) },
 		"Poll": func(ctx context.Context) error {
-			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
+			_, err := flows.Poll(ctx, f.DeviceCodeHash, domain.PollRequest{ClientID: f.ClientID, ClaimID: "claim"}, now)
 			return err
 		},
 		"ByUserCode": func(ctx context.Context) error {
@@ -63,7 +63,7 @@ func TestOutage(t *testing.T) {
 			if err := flows.Create(ctx, g); err != nil {
 				return err
 			}
-			if _, err := flows.Poll(ctx, g.DeviceCodeHash, g.ClientID, "claim", now); !errors.Is(err, domain.ErrAuthorizationPending) {
+			if _, err := flows.Poll(ctx, g.DeviceCodeHash, domain.PollRequest{ClientID: g.ClientID, ClaimID: "claim"}, now); !errors.Is(err, domain.ErrAuthorizationPending) {
 				return fmt.Errorf("poll: got %v, want authorization_pending", err)
 			}
 			return ping.Ping(ctx)
@@ -136,7 +136,7 @@ func TestOutOfMemoryIsUnavailable(t *testing.T) {
 	ops := map[string]func(context.Context) error{
 		"Create": func(ctx context.Context) error { return flows.Create(ctx, porttest.NewFlow(t, now)) },
 		"Poll": func(ctx context.Context) error {
-			_, err := flows.Poll(ctx, f.DeviceCodeHash, f.ClientID, "claim", now)
+			_, err := flows.Poll(ctx, f.DeviceCodeHash, domain.PollRequest{ClientID: f.ClientID, ClaimID: "claim"}, now)
 			return err
 		},
 		"Reserve": func(ctx context.Context) error {

@@ -14,6 +14,7 @@ import (
 var pollAnswers = map[string]error{
 	"expired_token":         domain.ErrExpiredToken,
 	"invalid_grant":         domain.ErrInvalidGrant,
+	"invalid_verifier":      domain.ErrVerifierMismatch,
 	"slow_down":             domain.ErrSlowDown,
 	"authorization_pending": domain.ErrAuthorizationPending,
 	"access_denied":         domain.ErrAccessDenied,
@@ -21,12 +22,13 @@ var pollAnswers = map[string]error{
 
 // Poll runs scripts/poll.lua: domain.Poll as one atomic step on the flow
 // hash, with now passed in as unix milliseconds. On a claim it returns the
-// claimed flow.
-func (s *Flows) Poll(ctx context.Context, deviceCodeHash, clientID, claimID string, now time.Time) (domain.Flow, error) {
+// claimed flow. The verifier's S256 arrives already computed (Redis Lua has
+// no SHA-256), so the script only compares it with the stored challenge.
+func (s *Flows) Poll(ctx context.Context, deviceCodeHash string, req domain.PollRequest, now time.Time) (domain.Flow, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	args := []string{clientID, claimID, strconv.FormatInt(now.UnixMilli(), 10),
-		msArg(domain.SlowDownStep), strconv.FormatInt(now.Add(domain.ClaimLease).UnixMilli(), 10)}
+	args := []string{req.ClientID, req.ClaimID, strconv.FormatInt(now.UnixMilli(), 10),
+		msArg(domain.SlowDownStep), strconv.FormatInt(now.Add(domain.ClaimLease).UnixMilli(), 10), req.VerifierChallenge}
 	arr, err := pollScript.Exec(ctx, s.c, []string{s.keys.flow(deviceCodeHash)}, args).ToArray()
 	if err != nil {
 		return domain.Flow{}, wrapErr(err)

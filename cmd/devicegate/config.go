@@ -21,6 +21,7 @@ type Config struct {
 	ConsoleAPIURL       string
 	Issuer              string
 	KnownClientIDs      map[string]bool
+	PKCERequiredIDs     map[string]bool // OPENAPI_PKCE_REQUIRED_CLIENT_IDS
 	OpenAPIEnabled      bool
 	BearerEnabled       bool
 	TTLDays             int
@@ -120,6 +121,15 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if len(c.KnownClientIDs) == 0 {
 		bad("OPENAPI_KNOWN_CLIENT_IDS", "lists no client id")
+	}
+	c.PKCERequiredIDs = map[string]bool{}
+	for _, id := range strings.Split(getenv("OPENAPI_PKCE_REQUIRED_CLIENT_IDS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			if !c.KnownClientIDs[id] {
+				bad("OPENAPI_PKCE_REQUIRED_CLIENT_IDS", fmt.Sprintf("%q is not in OPENAPI_KNOWN_CLIENT_IDS", id))
+			}
+			c.PKCERequiredIDs[id] = true
+		}
 	}
 	c.OpenAPIEnabled = boolean("OPENAPI_ENABLED", true)
 	c.BearerEnabled = boolean("ENABLE_OAUTH_BEARER", true)

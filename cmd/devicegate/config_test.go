@@ -146,3 +146,21 @@ func TestBlankSecretKeyIsUnset(t *testing.T) {
 		t.Fatalf("blank SECRET_KEY in production: %v", err)
 	}
 }
+
+// TestPKCERequiredClientIDs: OPENAPI_PKCE_REQUIRED_CLIENT_IDS may list only
+// known clients (a typo would silently leave PKCE optional for the real one).
+func TestPKCERequiredClientIDs(t *testing.T) {
+	_, err := LoadConfig(testEnv(map[string]string{"OPENAPI_PKCE_REQUIRED_CLIENT_IDS": "difyctl,difyct1"}))
+	if err == nil || !strings.Contains(err.Error(), "OPENAPI_PKCE_REQUIRED_CLIENT_IDS") || !strings.Contains(err.Error(), "difyct1") {
+		t.Fatalf("unknown client in OPENAPI_PKCE_REQUIRED_CLIENT_IDS: %v", err)
+	}
+	c, err := LoadConfig(testEnv(map[string]string{
+		"OPENAPI_KNOWN_CLIENT_IDS": "difyctl,other", "OPENAPI_PKCE_REQUIRED_CLIENT_IDS": " other ,",
+	}))
+	if err != nil || len(c.PKCERequiredIDs) != 1 || !c.PKCERequiredIDs["other"] {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, err := LoadConfig(testEnv(nil)); err != nil || len(c.PKCERequiredIDs) != 0 {
+		t.Fatalf("default: %+v %v", c, err)
+	}
+}

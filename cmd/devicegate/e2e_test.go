@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -111,5 +112,66 @@ func TestEndToEndOAuth2DeviceFlow(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"event":"oauth.token_issued"`) || !strings.Contains(logs, `"event":"oauth.device_flow_approved"`) {
 		t.Fatal("audit events missing from the logs")
+	}
+}
+
+// TestEndToEndOAuth2PKCE runs the device flow with RFC 7636 PKCE through
+// golang.org/x/oauth2 (S256ChallengeOption on DeviceAuth, VerifierOption on
+// DeviceAccessToken; v0.38 sends both on the device endpoints) against a
+// real server where OPENAPI_PKCE_REQUIRED_CLIENT_IDS lists the client.
+func TestEndToEndOAuth2PKCE(t *testing.T) {
+	vars := sqliteVars(t)
+	vars["OPENAPI_PKCE_REQUIRED_CLIENT_IDS"] = "difyctl"
+	createAccount(t, vars, "ada@example.com", "correct horse battery", "Analytics")
+	in := startInstance(t, vars)
+
+	var md struct {
+		Methods []string `json:"code_challenge_methods_supported"`
+	}
+	if code := getJSON(t, in.Base+"/.well-known/oauth-authorization-server", "", &md); code != 200 || len(md.Methods) != 1 || md.Methods[0] != "S256" {
+		t.Fatalf("metadata: %d %+v", code, md)
+	}
+	conf := &oauth2.Config{ClientID: "difyctl", Endpoint: discover(t, in.Base)}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var re *oauth2.RetrieveError
+	if _, err := conf.DeviceAuth(ctx); !errors.As(err, &re) || re.ErrorCode != "invalid_request" {
+		t.Fatalf("DeviceAuth without a challenge for a PKCE-required client: %v", err)
+	}
+	verifier := oauth2.GenerateVerifier()
+	da, err := conf.DeviceAuth(ctx, oauth2.S256ChallengeOption(verifier))
+	if err != nil {
+		t.Fatalf("DeviceAuth with S256: %v", err)
+	}
+	b := newBrowser(t, in.Base)
+	b.login("ada@example.com", "correct horse battery")
+	if code := b.decide(da.UserCode, true); code != 200 {
+		t.Fatalf("approve: %d", code)
+	}
+
+	// Someone who copied the device code, without the verifier: refused,
+	// and the flow is untouched (the client's next poll is not slow_down).
+	for _, v := range []string{"", oauth2.GenerateVerifier()} {
+		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "client_id": {"difyctl"}, "device_code": {da.DeviceCode}}
+		if v != "" {
+			form.Set("code_verifier", v)
+		}
+		var answer struct {
+			Error string `json:"error"`
+		}
+		if code := postForm(t, conf.Endpoint.TokenURL, form, &answer); code != 400 || answer.Error != "invalid_grant" {
+			t.Fatalf("poll without the right verifier: %d %q, want 400 invalid_grant", code, answer.Error)
+		}
+	}
+
+	tok, err := conf.DeviceAccessToken(ctx, da, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("DeviceAccessToken with the verifier: %v", err)
+	}
+	if code := getJSON(t, in.Base+"/openapi/v1/me", tok.AccessToken, nil); code != 200 {
+		t.Fatalf("/me: %d", code)
+	}
+	if logs := in.logs.String(); strings.Contains(logs, verifier) || strings.Contains(logs, tok.AccessToken) {
+		t.Fatal("a verifier or token reached the logs")
 	}
 }

@@ -115,9 +115,10 @@ func newUseCases(d useCaseDeps) useCases {
 		Limiter: d.Limiter, Bucket: bearer, Touch: lastUsed, Enabled: cfg.BearerEnabled}
 	return useCases{
 		Handlers: httpapi.Handlers{
-			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs, PublicWebURL: cfg.PublicWebURL},
-			Poll:      &app.Poll{Env: env, Flows: d.Flows, Minter: minter},
-			Lookup:    &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter},
+			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs,
+				PKCERequired: cfg.PKCERequiredIDs, PublicWebURL: cfg.PublicWebURL},
+			Poll:   &app.Poll{Env: env, Flows: d.Flows, Minter: minter},
+			Lookup: &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter},
 			Decide: &app.Decide{Env: env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter,
 				BearerEnabled: cfg.BearerEnabled, Bucket: decision},
 			Console: &app.Console{Env: env, Admin: d.Admin, Accounts: d.Accounts, Sessions: d.Sessions,

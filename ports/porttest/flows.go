@@ -29,6 +29,7 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 		{"PollUnknownOrExpired", flowPollMissing},
 		{"PollWrongClient", flowPollWrongClient},
 		{"PollSlowDown", flowPollSlowDown},
+		{"PKCE", flowPKCE},
 		{"ApproveAndClaim", flowApproveAndClaim},
 		{"ClaimLeaseTakeover", flowClaimLease},
 		{"ClaimOutlivesExpiry", flowClaimOutlivesExpiry},
@@ -42,6 +43,7 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 		{"RacePollClaim", flowRacePollClaim},
 		{"RaceDecide", flowRaceDecide},
 		{"RaceCreate", flowRaceCreate},
+		{"RacePKCE", flowRacePKCE},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
@@ -85,7 +87,7 @@ func flowUserCodeTaken(t *testing.T, s ports.Flows) {
 	dup.ClientID = "other-cli"
 	stWantErr(t, "Create with a taken user code", s.Create(t.Context(), dup), domain.ErrUserCodeTaken)
 	c.check("original after refused Create", now.Add(time.Second))
-	_, err := s.Poll(t.Context(), dup.DeviceCodeHash, dup.ClientID, "x", now.Add(2*time.Second))
+	_, err := s.Poll(t.Context(), dup.DeviceCodeHash, domain.PollRequest{ClientID: dup.ClientID, ClaimID: "x"}, now.Add(2*time.Second))
 	stWantErr(t, "poll the refused flow", err, domain.ErrExpiredToken)
 	// The taken code stays taken after the original changes state.
 	stWantErr(t, "approve original", c.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now.Add(3*time.Second)), nil)
@@ -110,7 +112,7 @@ func flowByUserCodeMissing(t *testing.T, s ports.Flows) {
 // flowPollMissing: unknown and expired flows answer expired_token, whatever the client.
 func flowPollMissing(t *testing.T, s ports.Flows) {
 	now := stNow()
-	_, err := s.Poll(t.Context(), domain.HashSecret("dc_unknown_"+stRandHex(16)), FlowClient, "x", now)
+	_, err := s.Poll(t.Context(), domain.HashSecret("dc_unknown_"+stRandHex(16)), domain.PollRequest{ClientID: FlowClient, ClaimID: "x"}, now)
 	stWantErr(t, "poll unknown", err, domain.ErrExpiredToken)
 	c := startFlow(t, s, NewFlow(t, now))
 	exp := c.want.ExpiresAt
@@ -181,7 +183,7 @@ func flowApproveAndClaim(t *testing.T, s ports.Flows) {
 	stWantErr(t, "poll too soon after approval", c.poll(FlowClient, "x", now.Add(2*time.Second)), domain.ErrSlowDown)
 	claimID := "claim-" + stRandHex(8)
 	at := now.Add(12 * time.Second)
-	got, err := s.Poll(t.Context(), c.hash, FlowClient, claimID, at)
+	got, err := s.Poll(t.Context(), c.hash, domain.PollRequest{ClientID: FlowClient, ClaimID: claimID}, at)
 	stWantErr(t, "claiming poll", err, nil)
 	if got.ClaimID != claimID || got.Status != domain.FlowClaimed || !stSameTime(got.ClaimExpiresAt, at.Add(domain.ClaimLease)) {
 		t.Fatalf("claimed flow: ClaimID %q Status %q ClaimExpiresAt %v; want %q, claimed, %v",
@@ -190,7 +192,7 @@ func flowApproveAndClaim(t *testing.T, s ports.Flows) {
 	if d := flowSubjectDiff(subj, got.Subject); d != nil {
 		t.Fatalf("claimed flow subject: %v", d)
 	}
-	step := domain.Poll(c.want, FlowClient, claimID, at)
+	step := domain.Poll(c.want, domain.PollRequest{ClientID: FlowClient, ClaimID: claimID}, at)
 	c.want = &step.Next
 	c.check("after claim", at)
 	stWantErr(t, "poll while claimed", c.poll(FlowClient, "y", at.Add(10*time.Second)), domain.ErrAuthorizationPending)

@@ -147,7 +147,13 @@ func flowRandomWalk(t *testing.T, s ports.Flows) {
 	clients := []string{FlowClient, FlowClient, FlowClient, "other-cli"}
 	for walk := 0; walk < 25; walk++ {
 		now := stNow()
-		c := startFlow(t, s, NewFlow(t, now))
+		f := NewFlow(t, now)
+		if walk%2 == 1 {
+			f = newPKCEFlow(t, now)
+		}
+		c := startFlow(t, s, f)
+		// Mostly the flow's own verifier; sometimes a wrong or missing one.
+		verifiers := []string{c.verifier, c.verifier, c.verifier, c.verifier, wrongVerifier(), ""}
 		claims := []string{"", "claim-never"}
 		for op := 0; op < 40 && c.want != nil && !c.want.Expired(now); op++ {
 			now = now.Add(steps[rng.IntN(len(steps))])
@@ -159,7 +165,8 @@ func flowRandomWalk(t *testing.T, s ports.Flows) {
 			case r < 55:
 				id := fmt.Sprintf("claim-%d-%d", walk, op)
 				claims = append(claims, id)
-				_ = c.poll(clients[rng.IntN(len(clients))], id, now)
+				_ = c.pollReq(domain.PollRequest{ClientID: clients[rng.IntN(len(clients))], ClaimID: id,
+					VerifierChallenge: verifiers[rng.IntN(len(verifiers))]}, now)
 			case r < 70:
 				_ = c.decide(approveDecision(), now)
 			case r < 75:

@@ -115,6 +115,7 @@ func flowAssert(t testing.TB, what string, want, got domain.Flow) {
 	str("CreatedIP", want.CreatedIP, got.CreatedIP)
 	str("Status", string(want.Status), string(got.Status))
 	str("ClaimID", want.ClaimID, got.ClaimID)
+	str("CodeChallenge", want.CodeChallenge, got.CodeChallenge)
 	tm("CreatedAt", want.CreatedAt, got.CreatedAt)
 	tm("ExpiresAt", want.ExpiresAt, got.ExpiresAt)
 	tm("LastPolledAt", want.LastPolledAt, got.LastPolledAt)
@@ -148,13 +149,16 @@ type flowCase struct {
 	code string
 	want *domain.Flow // the flow per the domain; nil once deleted
 	t0   time.Time    // the flow's CreatedAt, the origin of times in messages
+	// verifier is the S256 of the code_verifier that poll sends: the
+	// flow's own challenge, so its rightful client's polls match it.
+	verifier string
 }
 
 // startFlow creates f in s and checks the round trip.
 func startFlow(t testing.TB, s ports.Flows, f domain.Flow) *flowCase {
 	t.Helper()
 	stWantErr(t, "Create", s.Create(t.Context(), f), nil)
-	c := &flowCase{t: t, s: s, hash: f.DeviceCodeHash, code: f.UserCode, want: &f, t0: f.CreatedAt}
+	c := &flowCase{t: t, s: s, hash: f.DeviceCodeHash, code: f.UserCode, want: &f, t0: f.CreatedAt, verifier: f.CodeChallenge}
 	c.check("after Create", f.CreatedAt)
 	return c
 }
@@ -171,12 +175,19 @@ func (c *flowCase) check(what string, now time.Time) {
 	flowAssert(c.t, what+": ByUserCode", *c.want, got)
 }
 
-// poll polls the store and the domain and returns the (agreed) answer.
+// poll polls the store and the domain, with the flow's own verifier, and
+// returns the (agreed) answer.
 func (c *flowCase) poll(clientID, claimID string, now time.Time) error {
 	c.t.Helper()
-	what := fmt.Sprintf("Poll(client %q) at +%v", clientID, now.Sub(c.t0))
-	step := domain.Poll(c.want, clientID, claimID, now)
-	got, err := c.s.Poll(c.t.Context(), c.hash, clientID, claimID, now)
+	return c.pollReq(domain.PollRequest{ClientID: clientID, ClaimID: claimID, VerifierChallenge: c.verifier}, now)
+}
+
+// pollReq polls the store and the domain with req and returns the (agreed) answer.
+func (c *flowCase) pollReq(req domain.PollRequest, now time.Time) error {
+	c.t.Helper()
+	what := fmt.Sprintf("Poll(client %q, verifier %q) at +%v", req.ClientID, req.VerifierChallenge, now.Sub(c.t0))
+	step := domain.Poll(c.want, req, now)
+	got, err := c.s.Poll(c.t.Context(), c.hash, req, now)
 	stWantErr(c.t, what, err, step.Err)
 	switch {
 	case step.Delete:

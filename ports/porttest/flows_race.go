@@ -41,7 +41,7 @@ func flowRacePollPending(t *testing.T, s ports.Flows) {
 	stWantErr(t, "Create", s.Create(t.Context(), f), nil)
 	errs := make([]error, n)
 	stRace(n, func(i int) {
-		_, errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, FlowClient, fmt.Sprint("claim-", i), now)
+		_, errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: fmt.Sprint("claim-", i)}, now)
 	})
 	pending, slow := 0, 0
 	for i, err := range errs {
@@ -78,7 +78,7 @@ func flowRacePollClaim(t *testing.T, s ports.Flows) {
 	errs := make([]error, n)
 	claimID := func(i int) string { return fmt.Sprint("claim-", i) }
 	stRace(n, func(i int) {
-		flows[i], errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, FlowClient, claimID(i), now)
+		flows[i], errs[i] = s.Poll(t.Context(), f.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: claimID(i)}, now)
 	})
 	winner := -1
 	for i, err := range errs {
@@ -103,7 +103,7 @@ func flowRacePollClaim(t *testing.T, s ports.Flows) {
 	loser := (winner + 1) % n
 	stWantErr(t, "finish by a loser", s.FinishClaim(t.Context(), f.DeviceCodeHash, claimID(loser)), domain.ErrClaimLost)
 	stWantErr(t, "finish by the winner", s.FinishClaim(t.Context(), f.DeviceCodeHash, claimID(winner)), nil)
-	_, err = s.Poll(t.Context(), f.DeviceCodeHash, FlowClient, "late", now.Add(time.Minute))
+	_, err = s.Poll(t.Context(), f.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: "late"}, now.Add(time.Minute))
 	stWantErr(t, "poll after finish", err, domain.ErrExpiredToken)
 }
 
@@ -179,7 +179,7 @@ func flowRaceCreate(t *testing.T, s ports.Flows) {
 	stWantErr(t, "ByUserCode", err, nil)
 	flowAssert(t, "stored flow", flows[winner], got)
 	for i, fl := range flows {
-		_, err := s.Poll(t.Context(), fl.DeviceCodeHash, FlowClient, "x", now)
+		_, err := s.Poll(t.Context(), fl.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: "x"}, now)
 		want := domain.ErrExpiredToken
 		if i == winner {
 			want = domain.ErrAuthorizationPending

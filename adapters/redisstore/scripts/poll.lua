@@ -6,12 +6,30 @@
 -- ARGV[3]  now, unix ms (the caller's clock, never the Redis clock)
 -- ARGV[4]  slow-down step, ms
 -- ARGV[5]  claim lease expiry, unix ms (now + lease, computed by the caller)
+-- ARGV[6]  S256 challenge of the poll's code_verifier, '' when it sent none
+--          (computed by the caller: Redis Lua has no SHA-256)
 -- Returns {'claimed', <HGETALL of the claimed flow>}, or {code} / {code, user code}
--- where code is expired_token, invalid_grant, slow_down, authorization_pending
--- or access_denied; the user code is returned whenever the flow was deleted.
+-- where code is expired_token, invalid_grant, invalid_verifier, slow_down,
+-- authorization_pending or access_denied; the user code is returned whenever
+-- the flow was deleted.
 local key = KEYS[1]
-local f = redis.call('HMGET', key, 'exp', 'cid', 'lp', 'ivl', 'st', 'clx', 'uc')
+local f = redis.call('HMGET', key, 'exp', 'cid', 'lp', 'ivl', 'st', 'clx', 'uc', 'pkce')
 local now = tonumber(ARGV[3])
+
+-- same compares two strings without stopping at the first difference
+-- (crypto/subtle.ConstantTimeCompare: only the lengths, public, end it early).
+local function same(a, b)
+  if #a ~= #b then
+    return false
+  end
+  local diff = 0
+  for i = 1, #a do
+    if string.byte(a, i) ~= string.byte(b, i) then
+      diff = diff + 1
+    end
+  end
+  return diff == 0
+end
 
 -- 1. unknown or expired at now (an expired flow is deleted unless claimed with a live lease)
 if not f[1] then
@@ -29,6 +47,11 @@ end
 -- 2. another client's device code
 if f[2] ~= ARGV[1] then
   return {'invalid_grant'}
+end
+-- PKCE: the verifier's S256 must equal the stored challenge ('' = none on
+-- both sides); a refusal changes nothing, like the client check
+if not same(f[8] or '', ARGV[6]) then
+  return {'invalid_verifier'}
 end
 
 -- 3. too soon: the interval grows by the step; the last-poll time moves on
