@@ -103,34 +103,40 @@ func (db *DB) ByID(ctx context.Context, id string) (domain.AccessToken, error) {
 }
 
 // Revoke sets revoked_at and nulls token_hash on the row if it is still not
-// revoked, and returns the hash it cleared; the read and the update are one
-// atomic step, so of two concurrent revokes one gets the hash and the other
-// domain.ErrNotFound.
-func (db *DB) Revoke(ctx context.Context, id string, now time.Time) (string, error) {
+// revoked and, unless expectHash is "", still holds expectHash, and returns
+// the hash it cleared; the read and the update are one atomic step, so of two
+// concurrent revokes one gets the hash and the other domain.ErrNotFound, and
+// a revoke of a presented token that waits on a rotation of its row finds
+// the new hash and leaves the row alone.
+func (db *DB) Revoke(ctx context.Context, id, expectHash string, now time.Time) (string, error) {
 	id, ok := normID(id)
 	if !ok {
 		return "", domain.ErrNotFound
+	}
+	match, args := "id = ? AND revoked_at IS NULL", []any{id}
+	if expectHash != "" {
+		match, args = match+" AND token_hash = ?", append(args, expectHash)
 	}
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var cleared []string
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		if db.dialect == dialectPostgres {
-			// The subquery locks the row and re-checks revoked_at IS NULL after
-			// any wait, and RETURNING reads the hash as it was before this UPDATE.
+			// The subquery locks the row and, after any wait, re-checks its
+			// WHERE against the row as the concurrent writer left it (READ
+			// COMMITTED); RETURNING reads the hash as it was before this UPDATE.
 			return tx.Raw(`UPDATE oauth_access_tokens AS t
 				SET revoked_at = ?, token_hash = NULL
 				FROM (SELECT id, token_hash FROM oauth_access_tokens
-				      WHERE id = ? AND revoked_at IS NULL FOR UPDATE) AS old
+				      WHERE `+match+` FOR UPDATE) AS old
 				WHERE t.id = old.id AND t.revoked_at IS NULL
-				RETURNING old.token_hash`, ts(now), id).Scan(&cleared).Error
+				RETURNING old.token_hash`, append([]any{ts(now)}, args...)...).Scan(&cleared).Error
 		}
-		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE id = ? AND revoked_at IS NULL`,
-			id).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
+		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE `+match, args...).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
 			return err
 		}
-		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
-			WHERE id = ? AND revoked_at IS NULL`, ts(now), id).Error
+		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL WHERE `+match,
+			append([]any{ts(now)}, args...)...).Error
 	})
 	if err != nil {
 		return "", translate("revoke", err)

@@ -2,7 +2,6 @@ package gormrepo
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,43 +44,6 @@ func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, p
 		out[i] = r.domain()
 	}
 	return out, int(total), nil
-}
-
-// TouchLastUsed sets last_used_at for each id, never moving it backwards,
-// in one transaction. Unknown and malformed ids are skipped. Rows are
-// updated in id order: instances flush overlapping batches at the same time,
-// and two transactions locking the same rows in different (map) orders would
-// deadlock on Postgres.
-func (db *DB) TouchLastUsed(ctx context.Context, seen map[string]time.Time) error {
-	if len(seen) == 0 {
-		return nil
-	}
-	ids := make([]string, 0, len(seen))
-	latest := make(map[string]time.Time, len(seen))
-	for raw, t := range seen {
-		if id, ok := normID(raw); ok && !t.IsZero() {
-			if prev, dup := latest[id]; !dup {
-				ids = append(ids, id)
-				latest[id] = t
-			} else if t.After(prev) {
-				latest[id] = t
-			}
-		}
-	}
-	slices.Sort(ids)
-	ctx, cancel := bounded(ctx, maintenanceTimeout)
-	defer cancel()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		for _, id := range ids {
-			at := latest[id]
-			if err := tx.Exec(`UPDATE oauth_access_tokens SET last_used_at = ?
-				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ts(at), id, ts(at)).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return translate("touch last used", err)
 }
 
 // defaultPruneBatch is used when Prune is given a batch size below 1.
