@@ -3,6 +3,10 @@ package gormrepo
 import (
 	"context"
 	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/devicegate/devicegate/domain"
 )
 
 // ExecForTest runs a statement on db (test setup and teardown only).
@@ -54,5 +58,37 @@ func (db *DB) placeholder() string {
 	return "?"
 }
 
+// MintHoldingForTest runs the Postgres mint of t in a transaction and, with
+// the mint done but not committed (its row lock held), calls hold with the
+// backend pid of that transaction; the transaction commits when hold returns.
+func MintHoldingForTest(ctx context.Context, db *DB, t domain.AccessToken, hold func(pid int)) error {
+	a, err := newMintArgs(t)
+	if err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := mintPostgresIn(ctx, tx, a); err != nil {
+			return err
+		}
+		var pid int
+		if err := tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
+			return err
+		}
+		hold(pid)
+		return nil
+	})
+}
+
+// BlockedByForTest reports how many backends wait for a lock that the backend
+// pid holds.
+func BlockedByForTest(ctx context.Context, db *DB, pid int) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid).Scan(&n)
+	return n, err
+}
+
 // TranslateForTest is translate, for table tests of the error mapping.
 var TranslateForTest = translate
+
+// MaintenanceTimeoutForTest is the bound of one prune batch or last-used flush.
+const MaintenanceTimeoutForTest = maintenanceTimeout

@@ -26,30 +26,13 @@ type mintRow struct {
 // place with one upsert on uq_oauth_active_per_device (see mint_postgres.go
 // and mint_sqlite.go). It checks the subject binding before writing anything.
 func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult, error) {
-	if err := t.CheckBinding(); err != nil {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: %w", err)
-	}
-	id, ok := normID(t.ID)
-	if !ok {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: token id %q is not a UUID", t.ID)
-	}
-	account, ok := nullID(t.AccountID)
-	if !ok {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: account id %q is not a UUID", t.AccountID)
-	}
-	if t.TokenHash == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
-		return ports.MintResult{}, errors.New("gormrepo: mint: token hash, created_at and expires_at are required")
-	}
-	args := mintArgs{
-		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
-		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
+	args, err := newMintArgs(t)
+	if err != nil {
+		return ports.MintResult{}, err
 	}
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
-	var (
-		row mintRow
-		err error
-	)
+	var row mintRow
 	if db.dialect == dialectPostgres {
 		row, err = db.mintPostgres(ctx, args)
 	} else {
@@ -70,6 +53,28 @@ func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult,
 type mintArgs struct {
 	key    []any
 	values []any
+}
+
+// newMintArgs checks t (subject binding, ids, required fields) and binds it.
+func newMintArgs(t domain.AccessToken) (mintArgs, error) {
+	if err := t.CheckBinding(); err != nil {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: %w", err)
+	}
+	id, ok := normID(t.ID)
+	if !ok {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: token id %q is not a UUID", t.ID)
+	}
+	account, ok := nullID(t.AccountID)
+	if !ok {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: account id %q is not a UUID", t.AccountID)
+	}
+	if t.TokenHash == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
+		return mintArgs{}, errors.New("gormrepo: mint: token hash, created_at and expires_at are required")
+	}
+	return mintArgs{
+		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
+		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
+	}, nil
 }
 
 // ByHash returns the row whose token_hash is hash.

@@ -70,16 +70,23 @@ func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, er
 	}
 }
 
+// prunable is the retention predicate of SPEC 3.6 (both bind the cutoff).
+const prunable = `(revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?))`
+
 // pruneBatch deletes up to batch prunable rows, bounded by maintenanceTimeout.
+// The outer WHERE restates the predicate: a never-revoked row that expired
+// long ago is still its device's live row, so a login may rotate it in place
+// (revive it) while the DELETE waits for its lock, and at READ COMMITTED
+// Postgres then re-checks only the outer WHERE against the revived row; the
+// ids the subquery picked from its older snapshot would still match.
 func (db *DB) pruneBatch(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
 	ctx, cancel := bounded(ctx, maintenanceTimeout)
 	defer cancel()
 	var n int64
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`DELETE FROM oauth_access_tokens WHERE id IN (
-			SELECT id FROM oauth_access_tokens
-			WHERE revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?)
-			LIMIT ?)`, ts(cutoff), ts(cutoff), batch)
+		res := tx.Exec(`DELETE FROM oauth_access_tokens
+			WHERE id IN (SELECT id FROM oauth_access_tokens WHERE `+prunable+` LIMIT ?)
+			AND `+prunable, ts(cutoff), ts(cutoff), batch, ts(cutoff), ts(cutoff))
 		n = res.RowsAffected
 		return res.Error
 	})
