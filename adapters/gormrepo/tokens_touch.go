@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -40,11 +41,19 @@ func touches(seen map[ports.TokenUse]time.Time) []touch {
 	return out
 }
 
+// touchChunk is how many rows one last-used statement updates. Each chunk
+// is one statement in its own transaction, so a flush holds at most this many
+// row locks at a time, for one statement's time: a revoke or rotation of one
+// of its rows waits for one chunk at most, never for the whole batch.
+const touchChunk = 100
+
 // TouchLastUsed sets last_used_at of each row that still holds the presented
 // hash, never moving it backwards; a use of a replaced or revoked token
-// matches no row and is dropped. Rows are updated in id order: instances
-// flush overlapping batches at the same time, and two transactions locking
-// the same rows in different (map) orders would deadlock on Postgres.
+// matches no row and is dropped. The batch is written in chunks of
+// touchChunk rows, in id order, each committed on its own (rows of a chunk
+// already written stay written if a later chunk fails; the caller's retry
+// rewrites them harmlessly). Instances flush overlapping batches at the same
+// time; taking rows in one order keeps their chunks from deadlocking.
 func (db *DB) TouchLastUsed(ctx context.Context, seen map[ports.TokenUse]time.Time) error {
 	batch := touches(seen)
 	if len(batch) == 0 {
@@ -52,15 +61,34 @@ func (db *DB) TouchLastUsed(ctx context.Context, seen map[ports.TokenUse]time.Ti
 	}
 	ctx, cancel := bounded(ctx, maintenanceTimeout)
 	defer cancel()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		for _, u := range batch {
-			if err := tx.Exec(`UPDATE oauth_access_tokens SET last_used_at = ?
-				WHERE id = ? AND token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-				ts(u.at), u.id, u.hash, ts(u.at)).Error; err != nil {
-				return err
-			}
+	for chunk := range slices.Chunk(batch, touchChunk) {
+		query, args := db.touchStatement(chunk)
+		// db.tx, not a bare statement: it pins READ COMMITTED (see DB.tx).
+		err := db.tx(ctx, func(tx *gorm.DB) error { return tx.Exec(query, args...).Error })
+		if err != nil {
+			return translate("touch last used", err)
 		}
-		return nil
-	})
-	return translate("touch last used", err)
+	}
+	return nil
+}
+
+// touchStatement is one UPDATE joining the table to the chunk's (id, hash,
+// at) rows given as VALUES.
+func (db *DB) touchStatement(chunk []touch) (string, []any) {
+	row := "(?, ?, ?)"
+	if db.dialect == dialectPostgres {
+		row = "(CAST(? AS uuid), CAST(? AS text), CAST(? AS timestamptz))"
+	}
+	values := strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ")
+	args := make([]any, 0, 3*len(chunk))
+	for _, u := range chunk {
+		args = append(args, u.id, u.hash, ts(u.at))
+	}
+	const set = ` SET last_used_at = v.at FROM `
+	const where = ` WHERE t.id = v.id AND t.token_hash = v.hash AND (t.last_used_at IS NULL OR t.last_used_at < v.at)`
+	if db.dialect == dialectPostgres {
+		return `UPDATE oauth_access_tokens AS t` + set + `(VALUES ` + values + `) AS v(id, hash, at)` + where, args
+	}
+	return `UPDATE oauth_access_tokens AS t` + set +
+		`(SELECT column1 AS id, column2 AS hash, column3 AS at FROM (VALUES ` + values + `)) AS v` + where, args
 }
