@@ -52,7 +52,9 @@ const defaultPruneBatch = 500
 // Prune deletes rows revoked before cutoff, or never revoked and expired
 // before cutoff, batch rows per statement (short statements keep locks
 // short), until a batch comes back short. It returns how many it deleted;
-// running it again with the same cutoff deletes nothing.
+// running it again with the same cutoff deletes nothing. (A batch also comes
+// back short when a row it picked was revived meanwhile, see pruneBatch;
+// rows left then go on the next run.)
 func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
 	if batch < 1 {
 		batch = defaultPruneBatch
