@@ -87,7 +87,7 @@ func (a *Authenticator) validate(ctx context.Context, token string, limited bool
 		return domain.Principal{}, domain.ErrInvalidToken
 	}
 	if a.Touch != nil {
-		a.Touch.Seen(row.ID, now)
+		a.Touch.Seen(row.ID, hash, now)
 	}
 	return domain.Principal{
 		Kind: kind, TokenID: row.ID, TokenHash: hash, SubjectEmail: row.SubjectEmail,

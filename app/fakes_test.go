@@ -19,8 +19,11 @@ type fakeTokens struct {
 	byHash   atomic.Int64
 	failMint error
 	mintHook func(ctx context.Context) // runs inside Mint, outside the lock (to stall a mint)
-	touched  map[string]time.Time
-	touches  atomic.Int64
+	// revokeHook runs at the start of Revoke, outside the lock (to let a
+	// re-login slip in between a revoke's lookup and its compare-and-set).
+	revokeHook func(ctx context.Context)
+	touched    map[string]time.Time // last_used_at written, by row id
+	touches    atomic.Int64
 }
 
 func newFakeTokens() *fakeTokens {
@@ -79,11 +82,17 @@ func (f *fakeTokens) ByID(_ context.Context, id string) (domain.AccessToken, err
 	return domain.AccessToken{}, domain.ErrNotFound
 }
 
-func (f *fakeTokens) Revoke(_ context.Context, id string, now time.Time) (string, error) {
+func (f *fakeTokens) Revoke(ctx context.Context, id, expectHash string, now time.Time) (string, error) {
+	f.mu.Lock()
+	hook := f.revokeHook
+	f.mu.Unlock()
+	if hook != nil {
+		hook(ctx)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.rows[id]
-	if !ok || !r.RevokedAt.IsZero() {
+	if !ok || !r.RevokedAt.IsZero() || (expectHash != "" && r.TokenHash != expectHash) {
 		return "", domain.ErrNotFound
 	}
 	h := r.TokenHash
@@ -117,12 +126,17 @@ func (f *fakeTokens) ListLive(_ context.Context, o domain.Owner, now time.Time, 
 	return out[lo:min(lo+limit, total)], total, nil
 }
 
-func (f *fakeTokens) TouchLastUsed(_ context.Context, seen map[string]time.Time) error {
+func (f *fakeTokens) TouchLastUsed(_ context.Context, seen map[ports.TokenUse]time.Time) error {
 	f.touches.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for id, at := range seen {
-		f.touched[id] = at
+	for use, at := range seen {
+		r, ok := f.rows[use.ID]
+		if !ok || r.TokenHash != use.Hash || !r.RevokedAt.IsZero() || !at.After(r.LastUsedAt) {
+			continue
+		}
+		r.LastUsedAt = at
+		f.touched[use.ID] = at
 	}
 	return nil
 }

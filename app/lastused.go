@@ -10,29 +10,34 @@ import (
 
 // LastUsed batches last_used_at writes off the request path: at most one
 // write per token per Every, flushed in one call by Run. It never fails a request.
+// Uses are keyed by (row id, presented hash): a rotation keeps the id, and a
+// queued use of the replaced token must neither stamp its successor's row
+// nor hold back the successor's first write.
 type LastUsed struct {
 	Env
 	Tokens ports.TokenSessions
 	Every  time.Duration // default one minute
 
 	mu      sync.Mutex
-	pending map[string]time.Time
-	written map[string]time.Time
+	pending map[ports.TokenUse]time.Time
+	written map[ports.TokenUse]time.Time
 }
 
-// Seen records that token id was used at now. It is cheap and never blocks on I/O.
-func (l *LastUsed) Seen(id string, now time.Time) {
+// Seen records that the token with hash, in row id, was used at now. It is
+// cheap and never blocks on I/O.
+func (l *LastUsed) Seen(id, hash string, now time.Time) {
+	use := ports.TokenUse{ID: id, Hash: hash}
 	every := l.every()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if w, ok := l.written[id]; ok && now.Sub(w) < every {
+	if w, ok := l.written[use]; ok && now.Sub(w) < every {
 		return
 	}
 	if l.pending == nil {
-		l.pending, l.written = map[string]time.Time{}, map[string]time.Time{}
+		l.pending, l.written = map[ports.TokenUse]time.Time{}, map[ports.TokenUse]time.Time{}
 	}
-	l.pending[id] = now
-	l.written[id] = now
+	l.pending[use] = now
+	l.written[use] = now
 }
 
 func (l *LastUsed) every() time.Duration {
@@ -49,9 +54,9 @@ func (l *LastUsed) Flush(ctx context.Context) {
 	l.pending = nil
 	// Forget old write marks so the map stays bounded.
 	cutoff := l.now().Add(-2 * l.every())
-	for id, w := range l.written {
+	for use, w := range l.written {
 		if w.Before(cutoff) {
-			delete(l.written, id)
+			delete(l.written, use)
 		}
 	}
 	l.mu.Unlock()
@@ -62,11 +67,11 @@ func (l *LastUsed) Flush(ctx context.Context) {
 		l.log().WarnContext(ctx, "last_used_at flush failed; will retry", "tokens", len(batch), "err", err)
 		l.mu.Lock()
 		if l.pending == nil {
-			l.pending = map[string]time.Time{}
+			l.pending = map[ports.TokenUse]time.Time{}
 		}
-		for id, t := range batch {
-			if cur, ok := l.pending[id]; !ok || t.After(cur) {
-				l.pending[id] = t
+		for use, t := range batch {
+			if cur, ok := l.pending[use]; !ok || t.After(cur) {
+				l.pending[use] = t
 			}
 		}
 		l.mu.Unlock()

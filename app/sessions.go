@@ -80,9 +80,12 @@ func (u *Sessions) RevokeToken(ctx context.Context, token string) error {
 	return u.revoke(ctx, row, hash)
 }
 
-// revoke is the compare-and-set; a lost race (already revoked) is success.
+// revoke is the compare-and-set. knownHash is the presented token's hash
+// ("" for revoke-by-id): the row must still hold it, so a re-login that
+// rotated the row since it was looked up keeps its new token. A lost race
+// (already revoked, or already replaced) is success.
 func (u *Sessions) revoke(ctx context.Context, row domain.AccessToken, knownHash string) error {
-	hash, err := u.Tokens.Revoke(ctx, row.ID, u.now())
+	hash, err := u.Tokens.Revoke(ctx, row.ID, knownHash, u.now())
 	if errors.Is(err, domain.ErrNotFound) {
 		hash, err = "", nil
 	}

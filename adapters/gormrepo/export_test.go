@@ -3,6 +3,14 @@ package gormrepo
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
 )
 
 // ExecForTest runs a statement on db (test setup and teardown only).
@@ -54,5 +62,75 @@ func (db *DB) placeholder() string {
 	return "?"
 }
 
+// MintHoldingForTest runs the Postgres mint of t in a transaction and, with
+// the mint done but not committed (its row lock held), calls hold with the
+// backend pid of that transaction; the transaction commits when hold returns.
+func MintHoldingForTest(ctx context.Context, db *DB, t domain.AccessToken, hold func(pid int)) error {
+	a, err := newMintArgs(t)
+	if err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := mintPostgresIn(ctx, tx, a); err != nil {
+			return err
+		}
+		var pid int
+		if err := tx.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
+			return err
+		}
+		hold(pid)
+		return nil
+	})
+}
+
+// HoldRowLockForTest locks the token row with id in a transaction (SELECT
+// ... FOR UPDATE) and calls hold with that transaction's backend pid; the
+// transaction ends when hold returns.
+func HoldRowLockForTest(ctx context.Context, db *DB, id string, hold func(pid int)) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var pid []int
+		if err := tx.Raw("SELECT pg_backend_pid() FROM oauth_access_tokens WHERE id = ? FOR UPDATE", id).Scan(&pid).Error; err != nil {
+			return err
+		}
+		if len(pid) != 1 {
+			return fmt.Errorf("no row %s to lock", id)
+		}
+		hold(pid[0])
+		return nil
+	})
+}
+
+// SeedTokensForTest inserts n live account tokens created at created in one
+// Postgres statement and returns their uses, in id order.
+func SeedTokensForTest(ctx context.Context, db *DB, n int, created time.Time) ([]ports.TokenUse, error) {
+	var rows []struct{ ID, TokenHash string }
+	err := db.gorm.WithContext(ctx).Raw(`INSERT INTO oauth_access_tokens
+		(id, subject_email, subject_issuer, account_id, client_id, device_label, prefix, token_hash, created_at, expires_at)
+		SELECT gen_random_uuid(), 'seed-' || s.tag || '-' || g || '@example.com', 'dify:account', gen_random_uuid(),
+			'difyctl', 'seed', 'dfoa_', encode(sha256(convert_to(s.tag || g, 'UTF8')), 'hex'), ?, ?
+		FROM generate_series(1, ?) AS g, (SELECT md5(random()::text) AS tag) AS s
+		RETURNING id, token_hash`, ts(created), ts(created.Add(14*24*time.Hour)), n).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	uses := make([]ports.TokenUse, len(rows))
+	for i, r := range rows {
+		uses[i] = ports.TokenUse{ID: r.ID, Hash: r.TokenHash}
+	}
+	slices.SortFunc(uses, func(a, b ports.TokenUse) int { return strings.Compare(a.ID, b.ID) })
+	return uses, nil
+}
+
+// BlockedByForTest reports how many backends wait for a lock that the backend
+// pid holds.
+func BlockedByForTest(ctx context.Context, db *DB, pid int) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid).Scan(&n)
+	return n, err
+}
+
 // TranslateForTest is translate, for table tests of the error mapping.
 var TranslateForTest = translate
+
+// MaintenanceTimeoutForTest is the bound of one prune batch or last-used flush.
+const MaintenanceTimeoutForTest = maintenanceTimeout

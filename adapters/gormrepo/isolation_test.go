@@ -10,6 +10,7 @@ import (
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
 	"github.com/devicegate/devicegate/ports/porttest"
 )
 
@@ -63,7 +64,7 @@ func TestPostgresStricterDefaultIsolation(t *testing.T) {
 			return err
 		})
 		run(2*n+i, func() error {
-			_, err := db.Revoke(ctx, revoked.ID, now)
+			_, err := db.Revoke(ctx, revoked.ID, "", now)
 			if errors.Is(err, domain.ErrNotFound) {
 				return nil
 			}
@@ -75,7 +76,9 @@ func TestPostgresStricterDefaultIsolation(t *testing.T) {
 			return err
 		})
 		run(3*n+i, func() error {
-			return db.TouchLastUsed(ctx, map[string]time.Time{expiring.ID: now, revoked.ID: now.Add(time.Duration(i))})
+			return db.TouchLastUsed(ctx, map[ports.TokenUse]time.Time{
+				{ID: expiring.ID, Hash: expiring.TokenHash}: now, {ID: revoked.ID, Hash: revoked.TokenHash}: now.Add(time.Duration(i)),
+			})
 		})
 	}
 	close(start)

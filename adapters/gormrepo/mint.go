@@ -41,25 +41,31 @@ RETURNING t.id, t.subject_email, t.subject_issuer, t.account_id, t.client_id, t.
 const mintAttempts = 10
 
 func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
-	vars := append(append([]any{}, a.key...), a.values...)
 	var out mintRow
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		for range mintAttempts {
-			var rows []mintRow
-			if err := tx.Raw(mintPostgresSQL, vars...).Scan(&rows).Error; err != nil {
-				return err
-			}
-			if len(rows) == 1 {
-				out = rows[0]
-				return nil
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		return errors.New("mint kept losing races for the same device")
+	err := db.tx(ctx, func(tx *gorm.DB) (err error) {
+		out, err = mintPostgresIn(ctx, tx, a)
+		return err
 	})
 	return out, err
+}
+
+// mintPostgresIn runs the mint statement in tx, re-running it as described
+// at mintPostgresSQL.
+func mintPostgresIn(ctx context.Context, tx *gorm.DB, a mintArgs) (mintRow, error) {
+	vars := append(append([]any{}, a.key...), a.values...)
+	for range mintAttempts {
+		var rows []mintRow
+		if err := tx.Raw(mintPostgresSQL, vars...).Scan(&rows).Error; err != nil {
+			return mintRow{}, err
+		}
+		if len(rows) == 1 {
+			return rows[0], nil
+		}
+		if err := ctx.Err(); err != nil {
+			return mintRow{}, err
+		}
+	}
+	return mintRow{}, errors.New("mint kept losing races for the same device")
 }
 
 // mintSQLite reads the live row's hash and upserts in one transaction. The

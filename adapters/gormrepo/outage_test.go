@@ -127,7 +127,7 @@ func requestOps(db *gormrepo.DB, tok domain.AccessToken, now time.Time) map[stri
 		"ByHash": func(ctx context.Context) error { _, err := db.ByHash(ctx, tok.TokenHash); return err },
 		"ByID":   func(ctx context.Context) error { _, err := db.ByID(ctx, tok.ID); return err },
 		"Mint":   func(ctx context.Context) error { _, err := db.Mint(ctx, outageToken(now)); return err },
-		"Revoke": func(ctx context.Context) error { _, err := db.Revoke(ctx, tok.ID, now); return err },
+		"Revoke": func(ctx context.Context) error { _, err := db.Revoke(ctx, tok.ID, "", now); return err },
 		"ExpireHard": func(ctx context.Context) error {
 			_, err := db.ExpireHard(ctx, tok.ID, tok.ExpiresAt)
 			return err
@@ -223,7 +223,7 @@ func TestSQLiteLockedFailsFast(t *testing.T) {
 	defer gormrepo.ExecForTest(context.Background(), other, "ROLLBACK")
 	failFast(t, "locked", map[string]func(context.Context) error{
 		"Mint":   func(ctx context.Context) error { _, err := db.Mint(ctx, outageToken(now)); return err },
-		"Revoke": func(ctx context.Context) error { _, err := db.Revoke(ctx, tok.ID, now); return err },
+		"Revoke": func(ctx context.Context) error { _, err := db.Revoke(ctx, tok.ID, "", now); return err },
 	})
 }
 

@@ -26,30 +26,13 @@ type mintRow struct {
 // place with one upsert on uq_oauth_active_per_device (see mint_postgres.go
 // and mint_sqlite.go). It checks the subject binding before writing anything.
 func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult, error) {
-	if err := t.CheckBinding(); err != nil {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: %w", err)
-	}
-	id, ok := normID(t.ID)
-	if !ok {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: token id %q is not a UUID", t.ID)
-	}
-	account, ok := nullID(t.AccountID)
-	if !ok {
-		return ports.MintResult{}, fmt.Errorf("gormrepo: mint: account id %q is not a UUID", t.AccountID)
-	}
-	if t.TokenHash == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
-		return ports.MintResult{}, errors.New("gormrepo: mint: token hash, created_at and expires_at are required")
-	}
-	args := mintArgs{
-		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
-		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
+	args, err := newMintArgs(t)
+	if err != nil {
+		return ports.MintResult{}, err
 	}
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
-	var (
-		row mintRow
-		err error
-	)
+	var row mintRow
 	if db.dialect == dialectPostgres {
 		row, err = db.mintPostgres(ctx, args)
 	} else {
@@ -70,6 +53,28 @@ func (db *DB) Mint(ctx context.Context, t domain.AccessToken) (ports.MintResult,
 type mintArgs struct {
 	key    []any
 	values []any
+}
+
+// newMintArgs checks t (subject binding, ids, required fields) and binds it.
+func newMintArgs(t domain.AccessToken) (mintArgs, error) {
+	if err := t.CheckBinding(); err != nil {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: %w", err)
+	}
+	id, ok := normID(t.ID)
+	if !ok {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: token id %q is not a UUID", t.ID)
+	}
+	account, ok := nullID(t.AccountID)
+	if !ok {
+		return mintArgs{}, fmt.Errorf("gormrepo: mint: account id %q is not a UUID", t.AccountID)
+	}
+	if t.TokenHash == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
+		return mintArgs{}, errors.New("gormrepo: mint: token hash, created_at and expires_at are required")
+	}
+	return mintArgs{
+		key:    []any{t.SubjectEmail, t.SubjectIssuer, t.ClientID, t.DeviceLabel},
+		values: []any{id, t.SubjectEmail, t.SubjectIssuer, account, t.ClientID, t.DeviceLabel, t.Prefix, t.TokenHash, ts(t.CreatedAt), ts(t.ExpiresAt)},
+	}, nil
 }
 
 // ByHash returns the row whose token_hash is hash.
@@ -103,34 +108,40 @@ func (db *DB) ByID(ctx context.Context, id string) (domain.AccessToken, error) {
 }
 
 // Revoke sets revoked_at and nulls token_hash on the row if it is still not
-// revoked, and returns the hash it cleared; the read and the update are one
-// atomic step, so of two concurrent revokes one gets the hash and the other
-// domain.ErrNotFound.
-func (db *DB) Revoke(ctx context.Context, id string, now time.Time) (string, error) {
+// revoked and, unless expectHash is "", still holds expectHash, and returns
+// the hash it cleared; the read and the update are one atomic step, so of two
+// concurrent revokes one gets the hash and the other domain.ErrNotFound, and
+// a revoke of a presented token that waits on a rotation of its row finds
+// the new hash and leaves the row alone.
+func (db *DB) Revoke(ctx context.Context, id, expectHash string, now time.Time) (string, error) {
 	id, ok := normID(id)
 	if !ok {
 		return "", domain.ErrNotFound
+	}
+	match, args := "id = ? AND revoked_at IS NULL", []any{id}
+	if expectHash != "" {
+		match, args = match+" AND token_hash = ?", append(args, expectHash)
 	}
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var cleared []string
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		if db.dialect == dialectPostgres {
-			// The subquery locks the row and re-checks revoked_at IS NULL after
-			// any wait, and RETURNING reads the hash as it was before this UPDATE.
+			// The subquery locks the row and, after any wait, re-checks its
+			// WHERE against the row as the concurrent writer left it (READ
+			// COMMITTED); RETURNING reads the hash as it was before this UPDATE.
 			return tx.Raw(`UPDATE oauth_access_tokens AS t
 				SET revoked_at = ?, token_hash = NULL
 				FROM (SELECT id, token_hash FROM oauth_access_tokens
-				      WHERE id = ? AND revoked_at IS NULL FOR UPDATE) AS old
+				      WHERE `+match+` FOR UPDATE) AS old
 				WHERE t.id = old.id AND t.revoked_at IS NULL
-				RETURNING old.token_hash`, ts(now), id).Scan(&cleared).Error
+				RETURNING old.token_hash`, append([]any{ts(now)}, args...)...).Scan(&cleared).Error
 		}
-		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE id = ? AND revoked_at IS NULL`,
-			id).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
+		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE `+match, args...).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
 			return err
 		}
-		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL
-			WHERE id = ? AND revoked_at IS NULL`, ts(now), id).Error
+		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL WHERE `+match,
+			append([]any{ts(now)}, args...)...).Error
 	})
 	if err != nil {
 		return "", translate("revoke", err)

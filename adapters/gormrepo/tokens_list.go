@@ -2,7 +2,6 @@ package gormrepo
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -47,50 +46,15 @@ func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, p
 	return out, int(total), nil
 }
 
-// TouchLastUsed sets last_used_at for each id, never moving it backwards,
-// in one transaction. Unknown and malformed ids are skipped. Rows are
-// updated in id order: instances flush overlapping batches at the same time,
-// and two transactions locking the same rows in different (map) orders would
-// deadlock on Postgres.
-func (db *DB) TouchLastUsed(ctx context.Context, seen map[string]time.Time) error {
-	if len(seen) == 0 {
-		return nil
-	}
-	ids := make([]string, 0, len(seen))
-	latest := make(map[string]time.Time, len(seen))
-	for raw, t := range seen {
-		if id, ok := normID(raw); ok && !t.IsZero() {
-			if prev, dup := latest[id]; !dup {
-				ids = append(ids, id)
-				latest[id] = t
-			} else if t.After(prev) {
-				latest[id] = t
-			}
-		}
-	}
-	slices.Sort(ids)
-	ctx, cancel := bounded(ctx, maintenanceTimeout)
-	defer cancel()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		for _, id := range ids {
-			at := latest[id]
-			if err := tx.Exec(`UPDATE oauth_access_tokens SET last_used_at = ?
-				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ts(at), id, ts(at)).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return translate("touch last used", err)
-}
-
 // defaultPruneBatch is used when Prune is given a batch size below 1.
 const defaultPruneBatch = 500
 
 // Prune deletes rows revoked before cutoff, or never revoked and expired
 // before cutoff, batch rows per statement (short statements keep locks
 // short), until a batch comes back short. It returns how many it deleted;
-// running it again with the same cutoff deletes nothing.
+// running it again with the same cutoff deletes nothing. (A batch also comes
+// back short when a row it picked was revived meanwhile, see pruneBatch;
+// rows left then go on the next run.)
 func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
 	if batch < 1 {
 		batch = defaultPruneBatch
@@ -108,16 +72,23 @@ func (db *DB) Prune(ctx context.Context, cutoff time.Time, batch int) (int64, er
 	}
 }
 
+// prunable is the retention predicate of SPEC 3.6 (both bind the cutoff).
+const prunable = `(revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?))`
+
 // pruneBatch deletes up to batch prunable rows, bounded by maintenanceTimeout.
+// The outer WHERE restates the predicate: a never-revoked row that expired
+// long ago is still its device's live row, so a login may rotate it in place
+// (revive it) while the DELETE waits for its lock, and at READ COMMITTED
+// Postgres then re-checks only the outer WHERE against the revived row; the
+// ids the subquery picked from its older snapshot would still match.
 func (db *DB) pruneBatch(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
 	ctx, cancel := bounded(ctx, maintenanceTimeout)
 	defer cancel()
 	var n int64
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`DELETE FROM oauth_access_tokens WHERE id IN (
-			SELECT id FROM oauth_access_tokens
-			WHERE revoked_at < ? OR (revoked_at IS NULL AND expires_at < ?)
-			LIMIT ?)`, ts(cutoff), ts(cutoff), batch)
+		res := tx.Exec(`DELETE FROM oauth_access_tokens
+			WHERE id IN (SELECT id FROM oauth_access_tokens WHERE `+prunable+` LIMIT ?)
+			AND `+prunable, ts(cutoff), ts(cutoff), batch, ts(cutoff), ts(cutoff))
 		n = res.RowsAffected
 		return res.Error
 	})

@@ -37,12 +37,16 @@ func TestTokenStore(t *testing.T, newStore func(t *testing.T) ports.TokenStore) 
 		{"LookupNotFound", tokLookupNotFound},
 		{"Revoke", tokRevoke},
 		{"MintAfterRevokeCreatesNewRow", tokMintAfterRevoke},
+		{"MintRevokeMintMint", tokMintAfterRevokeTwice},
+		{"RevokePresentedSparesReplacement", tokRevokeReplaced},
+		{"RevokePresentedRaceMint", tokRevokeRaceMint},
 		{"ExpireHard", tokExpireHard},
 		{"ExpireHardRace", tokExpireHardRace},
 		{"ListLiveOwners", tokListLiveOwners},
 		{"ListLivePaging", tokListLivePaging},
 		{"TouchLastUsed", tokTouchLastUsed},
 		{"TouchLastUsedRace", tokTouchLastUsedRace},
+		{"TouchLastUsedDropsReplacedToken", tokTouchReplaced},
 		{"PruneBatches", tokPruneBatches},
 		{"Prune", tokPrune},
 		{"RaceMint", tokRaceMint},
@@ -74,6 +78,11 @@ func tokUUID(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// tokUse names the presentation of tok in its own row.
+func tokUse(tok domain.AccessToken) ports.TokenUse {
+	return ports.TokenUse{ID: tok.ID, Hash: tok.TokenHash}
 }
 
 // tokHash returns a fresh 64-hex-digit stand-in for a token's SHA-256.
@@ -204,7 +213,7 @@ func tokMintRotates(t *testing.T, s ports.TokenStore) {
 	ctx := context.Background()
 	first := tokAccount(t, tokNow)
 	tokMint(t, s, first)
-	if err := s.TouchLastUsed(ctx, map[string]time.Time{first.ID: tokNow.Add(time.Minute)}); err != nil {
+	if err := s.TouchLastUsed(ctx, map[ports.TokenUse]time.Time{tokUse(first): tokNow.Add(time.Minute)}); err != nil {
 		t.Fatalf("TouchLastUsed: %v", err)
 	}
 
@@ -281,7 +290,7 @@ func tokLookupNotFound(t *testing.T, s ports.TokenStore) {
 	for _, id := range []string{"not-a-uuid", "", "'; drop table oauth_access_tokens; --"} {
 		_, err = s.ByID(ctx, id)
 		tokWantErr(t, "ByID("+id+")", err, domain.ErrNotFound)
-		_, err = s.Revoke(ctx, id, tokNow)
+		_, err = s.Revoke(ctx, id, "", tokNow)
 		tokWantErr(t, "Revoke("+id+")", err, domain.ErrNotFound)
 		if won, err := s.ExpireHard(ctx, id, tokNow); err != nil || won {
 			t.Errorf("ExpireHard(%q) = %v, %v; want false, nil", id, won, err)

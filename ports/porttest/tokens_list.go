@@ -80,7 +80,7 @@ func tokListLivePaging(t *testing.T, s ports.TokenStore) {
 		ids = append([]string{tok.ID}, ids...)
 	}
 	// Revoke the newest row, and add one that expired six days ago.
-	if _, err := s.Revoke(ctx, ids[0], tokNow); err != nil {
+	if _, err := s.Revoke(ctx, ids[0], "", tokNow); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
 	expired := tokAccount(t, tokNow.Add(-20*24*time.Hour)) // created long ago, expired 6 days ago
@@ -108,7 +108,7 @@ func tokTouchLastUsed(t *testing.T, s ports.TokenStore) {
 	a, b := tokAccount(t, tokNow), tokExternal(t, tokNow)
 	tokMint(t, s, a)
 	tokMint(t, s, b)
-	touch := func(seen map[string]time.Time) {
+	touch := func(seen map[ports.TokenUse]time.Time) {
 		t.Helper()
 		if err := s.TouchLastUsed(ctx, seen); err != nil {
 			t.Fatalf("TouchLastUsed: %v", err)
@@ -117,19 +117,22 @@ func tokTouchLastUsed(t *testing.T, s ports.TokenStore) {
 	lastUsed := func(id string) time.Time { t.Helper(); return tokByID(t, s, id).LastUsedAt }
 
 	t1 := tokNow.Add(10 * time.Minute)
-	touch(map[string]time.Time{a.ID: t1, b.ID: t1.Add(time.Minute), tokUUID(t): t1, "not-a-uuid": t1})
+	touch(map[ports.TokenUse]time.Time{
+		tokUse(a): t1, tokUse(b): t1.Add(time.Minute),
+		{ID: tokUUID(t), Hash: tokHash(t)}: t1, {ID: "not-a-uuid", Hash: tokHash(t)}: t1,
+	})
 	if got := lastUsed(a.ID); !got.Equal(t1) {
 		t.Fatalf("LastUsedAt = %v, want %v", got, t1)
 	}
 	if got := lastUsed(b.ID); !got.Equal(t1.Add(time.Minute)) {
 		t.Fatalf("LastUsedAt of the second row = %v, want %v", got, t1.Add(time.Minute))
 	}
-	touch(map[string]time.Time{a.ID: t1.Add(-time.Minute)})
+	touch(map[ports.TokenUse]time.Time{tokUse(a): t1.Add(-time.Minute)})
 	if got := lastUsed(a.ID); !got.Equal(t1) {
 		t.Fatalf("LastUsedAt moved backwards to %v, want it kept at %v", got, t1)
 	}
 	t2 := t1.Add(time.Hour)
-	touch(map[string]time.Time{a.ID: t2})
+	touch(map[ports.TokenUse]time.Time{tokUse(a): t2})
 	if got := lastUsed(a.ID); !got.Equal(t2) {
 		t.Fatalf("LastUsedAt = %v, want %v", got, t2)
 	}
@@ -144,7 +147,7 @@ func tokPruneRow(t testing.TB, s ports.TokenStore, created, expires, revokedAt t
 	tok.ExpiresAt = expires
 	tokMint(t, s, tok)
 	if !revokedAt.IsZero() {
-		if _, err := s.Revoke(context.Background(), tok.ID, revokedAt); err != nil {
+		if _, err := s.Revoke(context.Background(), tok.ID, "", revokedAt); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
 	}

@@ -36,7 +36,7 @@ func tokRevoke(t *testing.T, s ports.TokenStore) {
 	tokMint(t, s, tok)
 	at := tokNow.Add(time.Hour)
 
-	cleared, err := s.Revoke(ctx, tok.ID, at)
+	cleared, err := s.Revoke(ctx, tok.ID, "", at)
 	if err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
@@ -49,11 +49,11 @@ func tokRevoke(t *testing.T, s ports.TokenStore) {
 	tokWantGone(t, s, tok.TokenHash)
 
 	// Compare-and-set: the second revoke changes nothing and says so.
-	_, err = s.Revoke(ctx, tok.ID, at.Add(time.Hour))
+	_, err = s.Revoke(ctx, tok.ID, "", at.Add(time.Hour))
 	tokWantErr(t, "second Revoke", err, domain.ErrNotFound)
 	tokAssertRow(t, "row after second revoke", want, tokByID(t, s, tok.ID))
 
-	_, err = s.Revoke(ctx, tokUUID(t), at)
+	_, err = s.Revoke(ctx, tokUUID(t), "", at)
 	tokWantErr(t, "Revoke(unknown id)", err, domain.ErrNotFound)
 }
 
@@ -61,7 +61,7 @@ func tokMintAfterRevoke(t *testing.T, s ports.TokenStore) {
 	ctx := context.Background()
 	old := tokAccount(t, tokNow)
 	tokMint(t, s, old)
-	if _, err := s.Revoke(ctx, old.ID, tokNow.Add(time.Minute)); err != nil {
+	if _, err := s.Revoke(ctx, old.ID, "", tokNow.Add(time.Minute)); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
 	fresh := tokAgain(t, old, tokNow.Add(time.Hour))
@@ -100,14 +100,14 @@ func tokExpireHard(t *testing.T, s ports.TokenStore) {
 	if won, err := s.ExpireHard(ctx, tok.ID, tok.ExpiresAt.Add(time.Hour)); err != nil || won {
 		t.Fatalf("second ExpireHard = %v, %v; want false, nil", won, err)
 	}
-	if _, err := s.Revoke(ctx, tok.ID, tokNow); err == nil {
+	if _, err := s.Revoke(ctx, tok.ID, "", tokNow); err == nil {
 		t.Fatal("Revoke after ExpireHard succeeded, want domain.ErrNotFound")
 	}
 
 	// A revoked row is not expired again.
 	rev := tokAccount(t, tokNow)
 	tokMint(t, s, rev)
-	if _, err := s.Revoke(ctx, rev.ID, tokNow); err != nil {
+	if _, err := s.Revoke(ctx, rev.ID, "", tokNow); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
 	if won, err := s.ExpireHard(ctx, rev.ID, rev.ExpiresAt.Add(time.Hour)); err != nil || won {

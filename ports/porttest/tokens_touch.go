@@ -17,11 +17,11 @@ import (
 // time any batch carried.
 func tokTouchLastUsedRace(t *testing.T, s ports.TokenStore) {
 	const rows, flushers, rounds = 30, 4, 4
-	ids := make([]string, rows)
-	for i := range ids {
+	uses := make([]ports.TokenUse, rows)
+	for i := range uses {
 		tok := tokAccount(t, tokNow)
 		tokMint(t, s, tok)
-		ids[i] = tok.ID
+		uses[i] = tokUse(tok)
 	}
 	at := func(f, r int) time.Time { return tokNow.Add(time.Duration(1+r*flushers+f) * time.Second) }
 	var (
@@ -30,9 +30,9 @@ func tokTouchLastUsedRace(t *testing.T, s ports.TokenStore) {
 	)
 	stRace(flushers, func(f int) {
 		for r := range rounds {
-			seen := make(map[string]time.Time, rows)
-			for _, id := range ids {
-				seen[id] = at(f, r)
+			seen := make(map[ports.TokenUse]time.Time, rows)
+			for _, u := range uses {
+				seen[u] = at(f, r)
 			}
 			if err := s.TouchLastUsed(context.Background(), seen); err != nil {
 				mu.Lock()
@@ -45,9 +45,9 @@ func tokTouchLastUsedRace(t *testing.T, s ports.TokenStore) {
 		t.Fatalf("concurrent TouchLastUsed failed %d times, first: %v", len(errs), errs[0])
 	}
 	want := at(flushers-1, rounds-1)
-	for _, id := range ids {
-		if got := tokByID(t, s, id).LastUsedAt; !got.Equal(want) {
-			t.Fatalf("LastUsedAt of %s = %v, want the latest touch %v", id, got, want)
+	for _, u := range uses {
+		if got := tokByID(t, s, u.ID).LastUsedAt; !got.Equal(want) {
+			t.Fatalf("LastUsedAt of %s = %v, want the latest touch %v", u.ID, got, want)
 		}
 	}
 }
