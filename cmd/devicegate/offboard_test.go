@@ -281,3 +281,26 @@ func mintDirect(t *testing.T, databaseURL, email, label string) string {
 	}
 	return tok
 }
+
+// With Redis unreachable from the CLI, the revocation is still made in the
+// database and reaches the running instances through their revocation watch.
+func TestTokensRevokeWithRedisUnreachableStillReachesTheServer(t *testing.T) {
+	vars := offboardVars(t, offboardBackends()[1])
+	const email, pw = "lin@example.com", "correct horse battery"
+	createAccount(t, vars, email, pw, "Kernels")
+	in := startInstance(t, vars)
+	tok := signInDevice(t, in.Base, email, pw, "laptop")
+	if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 {
+		t.Fatalf("fresh token: %d", code)
+	}
+	cliVars := map[string]string{}
+	for k, v := range vars {
+		cliVars[k] = v
+	}
+	cliVars["REDIS_URL"] = "redis://127.0.0.1:1/0" // nothing listens there
+	out, log := cli(t, cliVars, "tokens", "revoke", "--email", email)
+	if !strings.HasPrefix(out, "revoked 1 tokens") || !strings.Contains(log, "redis unreachable") {
+		t.Fatalf("tokens revoke said %q, logged %q", out, log)
+	}
+	wantRefused(t, in.Base, refusedWithin(false), tok)
+}
