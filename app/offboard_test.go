@@ -215,3 +215,38 @@ func TestOffboardRefusesAFilterNamingNoOne(t *testing.T) {
 		}
 	}
 }
+
+// Deleting an account revokes its tokens and ends its sessions; a token
+// minted in a race with the deletion is refused and revoked (its account is
+// missing), and the rows stay for the audit trail.
+func TestDeleteEndsSessionsAndTokens(t *testing.T) {
+	r := newOffboardRig(t)
+	ctx := context.Background()
+	tok := r.mint(t, "laptop")
+	if _, err := r.auth.Validate(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	sess := domain.ConsoleSession{IDHash: domain.HashSecret("cookie"), AccountID: r.account.ID, CSRFToken: "c",
+		CreatedAt: r.clock.Now(), ExpiresAt: r.clock.Now().Add(time.Hour)}
+	if err := r.db.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	u := &app.AccountStatus{Env: app.Env{Clock: r.clock, Audit: r.audit}, Accounts: r.db, Offboard: r.auth.Guard.Offboard}
+	res, err := u.Delete(ctx, "Ada@Example.com")
+	if err != nil || len(res.Revoked) != 1 || res.Sessions != 1 || res.Account.ID != r.account.ID {
+		t.Fatalf("Delete = %+v, %v", res, err)
+	}
+	if _, err := r.auth.Validate(ctx, tok); !errors.Is(err, domain.ErrInvalidToken) {
+		t.Fatalf("token after delete: %v", err)
+	}
+	raced := r.mint(t, "raced laptop")
+	if _, err := r.auth.Validate(ctx, raced); !errors.Is(err, domain.ErrInvalidToken) {
+		t.Fatalf("token of a deleted account: %v", err)
+	}
+	if got := r.actors(domain.EventTokenRevoked); len(got) != 2 || got[0] != domain.ActorOperator || got[1] != domain.ActorSystem {
+		t.Fatalf("token_revoked actors %v, want [operator system]", got)
+	}
+	if _, err := u.Delete(ctx, r.account.Email); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}

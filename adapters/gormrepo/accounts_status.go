@@ -37,6 +37,24 @@ func (db *DB) SetAccountActive(ctx context.Context, email string, active bool) (
 	return row.domain(), nil
 }
 
+// DeleteAccount deletes the account with email (any case); its memberships
+// go with it (ON DELETE CASCADE).
+func (db *DB) DeleteAccount(ctx context.Context, email string) (domain.Account, error) {
+	ctx, cancel := bounded(ctx, opTimeout)
+	defer cancel()
+	var row accountRow
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ?", row.ID).Delete(&accountRow{}).Error
+	})
+	if err != nil {
+		return domain.Account{}, translate("delete account", err)
+	}
+	return row.domain(), nil
+}
+
 // DeleteAccountSessions deletes every console session of the account.
 func (db *DB) DeleteAccountSessions(ctx context.Context, accountID string) (int64, error) {
 	id, ok := normID(accountID)

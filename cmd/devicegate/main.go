@@ -23,6 +23,8 @@ Usage:
                               disable an account: revoke its tokens, end its sessions
   devicegate accounts enable --email E
                               enable it again (revoked tokens stay revoked)
+  devicegate accounts delete --email E --yes
+                              delete an account (and revoke, end as disable does)
   devicegate tokens list --email E [--issuer I] | --account ID | --id ID
                               list a person's live tokens (issuer defaults to
                               dify:account, an account's tokens)
@@ -96,11 +98,11 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 }
 
 func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable") {
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "delete") {
 		return accountStatus(ctx, cfg, log, args, stdout)
 	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"accounts: expected `accounts create|disable|enable`"}
+		return usageError{"accounts: expected `accounts create|disable|enable|delete`"}
 	}
 	fs := flag.NewFlagSet("accounts create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

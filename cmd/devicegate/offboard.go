@@ -43,31 +43,43 @@ func withOffboard(ctx context.Context, cfg *Config, log *slog.Logger, fn func(*d
 	})
 }
 
-// accountStatus is `accounts disable|enable --email E`.
+// accountStatus is `accounts disable|enable|delete --email E`.
 func accountStatus(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	verb := args[0]
 	fs := flag.NewFlagSet("accounts "+verb, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	email := fs.String("email", "", "account email")
+	yes := fs.Bool("yes", false, "confirm a deletion")
 	if err := fs.Parse(args[1:]); err != nil || *email == "" || fs.NArg() > 0 {
 		return usageError{"accounts " + verb + ": --email is required (and nothing else)"}
 	}
+	if verb == "delete" && !*yes {
+		return usageError{"accounts " + verb + ": --yes confirms a deletion (it cannot be undone; `accounts disable` can)"}
+	}
 	return withOffboard(ctx, cfg, log, func(d *databaseDeps, off *app.Offboard) error {
 		u := &app.AccountStatus{Env: d.Env, Accounts: d.Status, Offboard: off}
-		if verb == "enable" {
+		var (
+			res app.Ended
+			err error
+		)
+		switch verb {
+		case "enable":
 			acct, err := u.Enable(ctx, *email)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "enabled account %s (id %s); tokens revoked while it was disabled stay revoked\n", acct.Email, acct.ID)
 			return nil
+		case "delete":
+			res, err = u.Delete(ctx, *email)
+		default:
+			res, err = u.Disable(ctx, *email)
 		}
-		res, err := u.Disable(ctx, *email)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "disabled account %s (id %s): revoked %d tokens, ended %d console sessions\n",
-			res.Account.Email, res.Account.ID, len(res.Revoked), res.Sessions)
+		fmt.Fprintf(stdout, "%sd account %s (id %s): revoked %d tokens, ended %d console sessions\n",
+			verb, res.Account.Email, res.Account.ID, len(res.Revoked), res.Sessions)
 		return nil
 	})
 }

@@ -304,3 +304,33 @@ func TestTokensRevokeWithRedisUnreachableStillReachesTheServer(t *testing.T) {
 	}
 	wantRefused(t, in.Base, refusedWithin(false), tok)
 }
+
+func TestAccountsDeleteEndsTokensEverywhere(t *testing.T) {
+	for _, b := range offboardBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			vars := offboardVars(t, b)
+			const email, pw = "hopper@example.com", "correct horse battery"
+			createAccount(t, vars, email, pw, "Navy")
+			in := startInstance(t, vars)
+			tok := signInDevice(t, in.Base, email, pw, "laptop")
+			if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 || !introspectActive(t, in.Base, tok) {
+				t.Fatalf("fresh token: %d", code)
+			}
+			var ue usageError
+			if err := run(context.Background(), []string{"accounts", "delete", "--email", email}, testEnv(vars), &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &ue) {
+				t.Fatalf("delete without --yes: %v, want a usage error", err)
+			}
+			out, log := cli(t, vars, "accounts", "delete", "--email", email, "--yes")
+			if !strings.Contains(out, "deleted account hopper@example.com") || !strings.Contains(out, "revoked 1 tokens, ended 1 console sessions") {
+				t.Fatalf("delete said %q", out)
+			}
+			if got := auditActors(log, domain.EventTokenRevoked); len(got) != 1 || got[0] != domain.ActorOperator {
+				t.Fatalf("token_revoked events of the CLI: actors %v, want [operator]", got)
+			}
+			wantRefused(t, in.Base, refusedWithin(b.shared), tok)
+			// The email is free again; the new account gets none of the old tokens.
+			createAccount(t, vars, email, pw, "Navy")
+			wantRefused(t, in.Base, 0, tok)
+		})
+	}
+}

@@ -20,12 +20,14 @@ type AccountStatusStore = interface {
 
 // TestAccountStatus checks ports.AccountStatus: disabling and enabling an
 // account (by email, any case; idempotent) is what the directory then
-// reports, an unknown email is domain.ErrNotFound, and deleting an account's
-// console sessions deletes those and no one else's. Stores may share one database.
+// reports, an unknown email is domain.ErrNotFound, deleting an account
+// removes it and its memberships (and frees its email), and deleting an
+// account's console sessions deletes those and no one else's. Stores may share one database.
 func TestAccountStatus(t *testing.T, newStore func(t *testing.T) AccountStatusStore) {
 	t.Helper()
 	t.Run("DisableEnable", func(t *testing.T) { statDisableEnable(t, newStore(t)) })
 	t.Run("DeleteAccountSessions", func(t *testing.T) { statDeleteSessions(t, newStore(t)) })
+	t.Run("DeleteAccount", func(t *testing.T) { statDeleteAccount(t, newStore(t)) })
 }
 
 func statActive(t testing.TB, s AccountStatusStore, a domain.Account, want bool) {
@@ -100,4 +102,32 @@ func statDeleteSessions(t *testing.T, s AccountStatusStore) {
 			t.Fatalf("DeleteAccountSessions(%q) again = %d, %v; want 0, nil", id, n, err)
 		}
 	}
+}
+
+func statDeleteAccount(t *testing.T, s AccountStatusStore) {
+	ctx := context.Background()
+	team := "Team " + tokRandHex(t, 4)
+	n := acctNew(t, team)
+	a := acctCreate(t, s, n)
+	member := acctCreate(t, s, acctNew(t, team))
+	got, err := s.DeleteAccount(ctx, strings.ToUpper(a.Email))
+	if err != nil || got != a {
+		t.Fatalf("DeleteAccount = %+v, %v; want %+v", got, err, a)
+	}
+	_, err = s.Account(ctx, a.ID)
+	tokWantErr(t, "Account after delete", err, domain.ErrNotFound)
+	if ws := acctWorkspaces(t, s, a.ID); len(ws) != 0 {
+		t.Fatalf("memberships after delete: %+v", ws)
+	}
+	if active, err := s.ActiveAccountByEmail(ctx, a.Email); err != nil || active {
+		t.Fatalf("ActiveAccountByEmail after delete = %v, %v", active, err)
+	}
+	if ws := acctWorkspaces(t, s, member.ID); len(ws) != 1 || ws[0].Name != team {
+		t.Fatalf("the other member lost the workspace: %+v", ws)
+	}
+	_, err = s.DeleteAccount(ctx, a.Email)
+	tokWantErr(t, "second DeleteAccount", err, domain.ErrNotFound)
+	again := n
+	again.ID, again.WorkspaceID = tokUUID(t), tokUUID(t)
+	acctCreate(t, s, again) // the email is free again
 }
