@@ -68,6 +68,22 @@ func (r *offboardRig) mint(t *testing.T, label string) string {
 	return m.Token
 }
 
+// signIn stores a console session of the rig's account.
+func (r *offboardRig) signIn(t *testing.T) domain.ConsoleSession {
+	t.Helper()
+	sess := domain.ConsoleSession{IDHash: domain.HashSecret("cookie"), AccountID: r.account.ID, CSRFToken: "c",
+		CreatedAt: r.clock.Now(), ExpiresAt: r.clock.Now().Add(time.Hour)}
+	if err := r.db.CreateSession(context.Background(), sess); err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+// status is `accounts disable|enable|delete` on the rig's database and cache.
+func (r *offboardRig) status() *app.AccountStatus {
+	return &app.AccountStatus{Env: app.Env{Clock: r.clock, Audit: r.audit}, Accounts: r.db, Offboard: r.auth.Guard.Offboard}
+}
+
 func (r *offboardRig) actors(name string) []string {
 	r.audit.mu.Lock()
 	defer r.audit.mu.Unlock()
@@ -177,12 +193,8 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 	r := newOffboardRig(t)
 	ctx := context.Background()
 	tok := r.mint(t, "laptop")
-	sess := domain.ConsoleSession{IDHash: domain.HashSecret("cookie"), AccountID: r.account.ID, CSRFToken: "c",
-		CreatedAt: r.clock.Now(), ExpiresAt: r.clock.Now().Add(time.Hour)}
-	if err := r.db.CreateSession(ctx, sess); err != nil {
-		t.Fatal(err)
-	}
-	u := &app.AccountStatus{Env: app.Env{Clock: r.clock, Audit: r.audit}, Accounts: r.db, Offboard: r.auth.Guard.Offboard}
+	sess := r.signIn(t)
+	u := r.status()
 	res, err := u.Disable(ctx, " ADA@example.com ")
 	if err != nil || len(res.Revoked) != 1 || res.Sessions != 1 || res.Account.Active {
 		t.Fatalf("Disable = %+v, %v", res, err)
@@ -226,13 +238,12 @@ func TestDeleteEndsSessionsAndTokens(t *testing.T) {
 	if _, err := r.auth.Validate(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	sess := domain.ConsoleSession{IDHash: domain.HashSecret("cookie"), AccountID: r.account.ID, CSRFToken: "c",
-		CreatedAt: r.clock.Now(), ExpiresAt: r.clock.Now().Add(time.Hour)}
-	if err := r.db.CreateSession(ctx, sess); err != nil {
-		t.Fatal(err)
-	}
-	u := &app.AccountStatus{Env: app.Env{Clock: r.clock, Audit: r.audit}, Accounts: r.db, Offboard: r.auth.Guard.Offboard}
+	sess := r.signIn(t)
+	u := r.status()
 	res, err := u.Delete(ctx, "Ada@Example.com")
+	if _, err := r.db.Session(ctx, sess.IDHash, r.clock.Now()); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("console session after delete: %v", err)
+	}
 	if err != nil || len(res.Revoked) != 1 || res.Sessions != 1 || res.Account.ID != r.account.ID {
 		t.Fatalf("Delete = %+v, %v", res, err)
 	}

@@ -126,20 +126,31 @@ func auditActors(log, name string) []string {
 	return out
 }
 
+// offboardPassword is every offboarding test account's password.
+const offboardPassword = "correct horse battery"
+
+// offboardServer starts one instance on b with an account for email, signs
+// a "laptop" in, and warms the instance's cache with a positive entry for
+// its token (one bearer call, one introspection).
+func offboardServer(t *testing.T, b offboardBackend, email string) (map[string]string, *instance, string) {
+	t.Helper()
+	vars := offboardVars(t, b)
+	createAccount(t, vars, email, offboardPassword, "Team of "+email)
+	in := startInstance(t, vars)
+	tok := signInDevice(t, in.Base, email, offboardPassword, "laptop")
+	if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 || !introspectActive(t, in.Base, tok) {
+		t.Fatalf("fresh token: %d", code)
+	}
+	return vars, in, tok
+}
+
 func TestAccountsDisableEndsTokensAndSessionsEverywhere(t *testing.T) {
 	for _, b := range offboardBackends() {
 		t.Run(b.name, func(t *testing.T) {
-			vars := offboardVars(t, b)
-			const email, pw = "ada@example.com", "correct horse battery"
-			createAccount(t, vars, email, pw, "Engines")
-			in := startInstance(t, vars)
-			tok := signInDevice(t, in.Base, email, pw, "laptop")
+			const email, pw = "ada@example.com", offboardPassword
+			vars, in, tok := offboardServer(t, b, email)
 			console := newBrowser(t, in.Base)
 			console.login(email, pw)
-			// Warm this instance's cache with a positive entry.
-			if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 || !introspectActive(t, in.Base, tok) {
-				t.Fatalf("fresh token: %d", code)
-			}
 			if code := getJSON(t, in.Base+"/console/api/account/profile", "", nil); code != 401 {
 				t.Fatalf("profile without a session: %d", code)
 			}
@@ -187,7 +198,7 @@ func TestTokensRevokeReachesARunningServer(t *testing.T) {
 	for _, b := range offboardBackends() {
 		t.Run(b.name, func(t *testing.T) {
 			vars := offboardVars(t, b)
-			const email, pw = "grace@example.com", "correct horse battery"
+			const email, pw = "grace@example.com", offboardPassword
 			createAccount(t, vars, email, pw, "Compilers")
 			createAccount(t, vars, "bystander@example.com", pw, "Compilers")
 			in := startInstance(t, vars)
@@ -285,14 +296,8 @@ func mintDirect(t *testing.T, databaseURL, email, label string) string {
 // With Redis unreachable from the CLI, the revocation is still made in the
 // database and reaches the running instances through their revocation watch.
 func TestTokensRevokeWithRedisUnreachableStillReachesTheServer(t *testing.T) {
-	vars := offboardVars(t, offboardBackends()[1])
-	const email, pw = "lin@example.com", "correct horse battery"
-	createAccount(t, vars, email, pw, "Kernels")
-	in := startInstance(t, vars)
-	tok := signInDevice(t, in.Base, email, pw, "laptop")
-	if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 {
-		t.Fatalf("fresh token: %d", code)
-	}
+	const email = "lin@example.com"
+	vars, in, tok := offboardServer(t, offboardBackends()[1], email)
 	cliVars := map[string]string{}
 	for k, v := range vars {
 		cliVars[k] = v
@@ -308,14 +313,8 @@ func TestTokensRevokeWithRedisUnreachableStillReachesTheServer(t *testing.T) {
 func TestAccountsDeleteEndsTokensEverywhere(t *testing.T) {
 	for _, b := range offboardBackends() {
 		t.Run(b.name, func(t *testing.T) {
-			vars := offboardVars(t, b)
-			const email, pw = "hopper@example.com", "correct horse battery"
-			createAccount(t, vars, email, pw, "Navy")
-			in := startInstance(t, vars)
-			tok := signInDevice(t, in.Base, email, pw, "laptop")
-			if code := getJSON(t, in.Base+"/openapi/v1/oauth/authorizations", tok, nil); code != 200 || !introspectActive(t, in.Base, tok) {
-				t.Fatalf("fresh token: %d", code)
-			}
+			const email, pw = "hopper@example.com", offboardPassword
+			vars, in, tok := offboardServer(t, b, email)
 			var ue usageError
 			if err := run(context.Background(), []string{"accounts", "delete", "--email", email}, testEnv(vars), &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &ue) {
 				t.Fatalf("delete without --yes: %v, want a usage error", err)
