@@ -2,10 +2,12 @@ package gormrepo_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // TestRevocationFeedUsesTheRevokedAtIndex: every serving instance runs the
@@ -20,4 +22,13 @@ func TestRevocationFeedUsesTheRevokedAtIndex(t *testing.T) {
 	if !strings.Contains(plan, "ix_oauth_revoked_at") || strings.Contains(plan, "SCAN oauth_access_tokens") {
 		t.Fatalf("feed plan does not range over ix_oauth_revoked_at:\n%s", plan)
 	}
+}
+
+// TestPostgresOwnedTokensUnderSerializableDefault: as
+// TestPostgresStricterDefaultIsolation, the owner revoke's locking subquery
+// is written for READ COMMITTED; racing revokes and rotations must not fail
+// with serialization errors on a server whose default is stricter.
+func TestPostgresOwnedTokensUnderSerializableDefault(t *testing.T) {
+	db := openPostgresURL(t, postgresSchemaURL(t, url.Values{"default_transaction_isolation": {"serializable"}}), false)
+	porttest.TestOwnedTokens(t, func(t *testing.T) porttest.OwnedTokenStore { return db })
 }
