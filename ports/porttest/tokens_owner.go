@@ -71,8 +71,8 @@ func ownSetup(t *testing.T, s OwnedTokenStore) ownFixture {
 	for _, tok := range []domain.AccessToken{older, newer, expired, revoked, f.other, ext} {
 		tokMint(t, s, tok)
 	}
-	if _, err := s.Revoke(context.Background(), revoked.ID, tokNow.Add(-time.Minute)); err != nil {
-		t.Fatalf("Revoke: %v", err)
+	if rows, err := s.RevokeTokens(context.Background(), ports.TokenFilter{ID: revoked.ID}, tokNow.Add(-time.Minute)); err != nil || len(rows) != 1 {
+		t.Fatalf("RevokeTokens(id): %d rows, %v", len(rows), err)
 	}
 	return f
 }
