@@ -30,6 +30,10 @@ type Authenticator struct {
 	Bucket  domain.RateBucket
 	Touch   *LastUsed // optional
 	Enabled bool
+	// Guard refuses tokens of inactive accounts on the database path (optional).
+	Guard *AccountGuard
+	// Watch turns a cache hit on a token another process revoked into a miss (optional).
+	Watch *RevocationWatch
 }
 
 // BearerToken extracts the token from an Authorization header value
@@ -101,7 +105,7 @@ func (a *Authenticator) resolve(ctx context.Context, hash string, now time.Time)
 		e, hit, err := a.Cache.Get(ctx, hash)
 		if err != nil {
 			a.log().WarnContext(ctx, "token cache read failed; using the database", "err", err)
-		} else if hit {
+		} else if hit && !a.Watch.Revoked(e.Token.ID) {
 			switch e.Negative {
 			case ports.CacheInvalid:
 				return domain.AccessToken{}, domain.ErrInvalidToken
@@ -124,6 +128,9 @@ func (a *Authenticator) resolve(ctx context.Context, hash string, now time.Time)
 	}
 	if !now.Before(row.ExpiresAt) {
 		return domain.AccessToken{}, a.expire(ctx, hash, row, now)
+	}
+	if err := a.Guard.Check(ctx, row); err != nil {
+		return domain.AccessToken{}, err
 	}
 	ttl := PositiveCacheTTL
 	if left := row.ExpiresAt.Sub(now); left < ttl {

@@ -13,6 +13,17 @@ const (
 	EventTokenRevoked = "oauth.token_revoked"
 )
 
+// Actors of an audit event: who caused it when it was not the subject's own
+// request. Empty means the request's own caller.
+const (
+	// ActorOperator is an operator at the command line (`devicegate tokens
+	// revoke`, `devicegate accounts disable`).
+	ActorOperator = "operator"
+	// ActorSystem is the service itself (a token found live for an account
+	// that is no longer active is revoked on sight).
+	ActorSystem = "system"
+)
+
 // AuditEvent is one audit record. It never carries a device code, user code,
 // token, token hash or cookie.
 type AuditEvent struct {
@@ -31,4 +42,5 @@ type AuditEvent struct {
 	Rotated       *bool
 	RequestID     string
 	Detail        string
+	Actor         string // ActorOperator, ActorSystem, or "" for the caller itself
 }

@@ -37,6 +37,9 @@ func Module(databaseURL string, migrate bool) fx.Option {
 			func(db *DB) ports.AccountAdmin { return db },
 			func(db *DB) ports.ConsoleSessions { return db },
 			func(db *DB) ports.SessionPruner { return db },
+			func(db *DB) ports.OwnedTokens { return db },
+			func(db *DB) ports.RevocationFeed { return db },
+			func(db *DB) ports.AccountStatus { return db },
 			fx.Annotate(func(db *DB) ports.Pinger { return db }, fx.ResultTags(`group:"pingers"`)),
 		),
 	)

@@ -33,3 +33,21 @@ func TestPostgresConsoleSessions(t *testing.T) {
 	postgresDSN(t)
 	porttest.TestConsoleSessions(t, func(t *testing.T) ports.ConsoleSessions { return openPostgres(t, false) })
 }
+
+func TestSQLiteOwnedTokens(t *testing.T) {
+	porttest.TestOwnedTokens(t, func(t *testing.T) porttest.OwnedTokenStore { db, _ := openSQLite(t, false); return db })
+}
+
+func TestSQLiteAccountStatus(t *testing.T) {
+	porttest.TestAccountStatus(t, func(t *testing.T) porttest.AccountStatusStore { db, _ := openSQLite(t, false); return db })
+}
+
+func TestPostgresOwnedTokens(t *testing.T) {
+	postgresDSN(t)
+	porttest.TestOwnedTokens(t, func(t *testing.T) porttest.OwnedTokenStore { return openPostgres(t, false) })
+}
+
+func TestPostgresAccountStatus(t *testing.T) {
+	postgresDSN(t)
+	porttest.TestAccountStatus(t, func(t *testing.T) porttest.AccountStatusStore { return openPostgres(t, false) })
+}

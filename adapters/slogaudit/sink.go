@@ -35,6 +35,7 @@ func (s *Sink) Emit(ctx context.Context, e domain.AuditEvent) {
 	add("device_label", e.DeviceLabel)
 	add("request_id", e.RequestID)
 	add("detail", e.Detail)
+	add("actor", e.Actor)
 	if len(e.Scopes) > 0 {
 		attrs = append(attrs, slog.Any("scopes", e.Scopes))
 	}

@@ -28,3 +28,16 @@ func TestEmitWritesOneJSONRecord(t *testing.T) {
 		t.Fatal("empty fields are omitted")
 	}
 }
+
+func TestEmitCarriesTheActor(t *testing.T) {
+	var buf bytes.Buffer
+	s := slogaudit.New(slog.New(slog.NewJSONHandler(&buf, nil)))
+	s.Emit(context.Background(), domain.AuditEvent{Name: domain.EventTokenRevoked, TokenID: "t1", Actor: domain.ActorOperator})
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not one JSON record: %q", buf.String())
+	}
+	if rec["actor"] != "operator" {
+		t.Fatalf("record %v, want actor=operator", rec)
+	}
+}

@@ -76,6 +76,8 @@ type databaseDeps struct {
 	Admin  ports.AccountAdmin
 	Hasher ports.PasswordHasher
 	Tokens ports.TokenStore
+	Owned  ports.OwnedTokens
+	Status ports.AccountStatus
 }
 
 func (d *databaseDeps) createAccount() *app.CreateAccount {

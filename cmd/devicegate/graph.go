@@ -81,6 +81,7 @@ type useCases struct {
 	Handlers httpapi.Handlers
 	LastUsed *app.LastUsed
 	Prune    *app.Prune
+	Watch    *app.RevocationWatch
 }
 
 type useCaseDeps struct {
@@ -98,6 +99,8 @@ type useCaseDeps struct {
 	Admin    ports.AccountAdmin
 	Sessions ports.ConsoleSessions
 	Hasher   ports.PasswordHasher
+	Owned    ports.OwnedTokens
+	Feed     ports.RevocationFeed
 	// SessionPruner is optional: a backend without it keeps expired sessions hidden but stored.
 	SessionPruner ports.SessionPruner `optional:"true"`
 	Pingers       []ports.Pinger      `group:"pingers"`
@@ -111,8 +114,10 @@ func newUseCases(d useCaseDeps) useCases {
 	bearer.Limit = cfg.RateLimitPerToken
 	decision := domain.BucketDecision
 	decision.Limit = cfg.ApproveLimitPerHour
+	watch := &app.RevocationWatch{Env: env, Feed: d.Feed}
+	guard := &app.AccountGuard{Env: env, Accounts: d.Accounts, Offboard: &app.Offboard{Env: env, Tokens: d.Owned, Cache: d.Cache}}
 	auth := &app.Authenticator{Env: env, Kinds: d.Kinds, Tokens: d.Tokens, Expirer: d.Tokens, Cache: d.Cache,
-		Limiter: d.Limiter, Bucket: bearer, Touch: lastUsed, Enabled: cfg.BearerEnabled}
+		Limiter: d.Limiter, Bucket: bearer, Touch: lastUsed, Enabled: cfg.BearerEnabled, Guard: guard, Watch: watch}
 	return useCases{
 		Handlers: httpapi.Handlers{
 			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs,
@@ -133,6 +138,7 @@ func newUseCases(d useCaseDeps) useCases {
 		LastUsed: lastUsed,
 		Prune: &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, Sessions: d.SessionPruner,
 			RetentionDays: cfg.RetentionDays},
+		Watch: watch,
 	}
 }
 
@@ -144,19 +150,22 @@ func newEcho(cfg *Config, h httpapi.Handlers) *echo.Echo {
 	}, h)
 }
 
-// runWorkers runs the last_used_at flusher and the daily pruner for the app's lifetime.
-func runWorkers(lc fx.Lifecycle, lu *app.LastUsed, pr *app.Prune) {
+// runWorkers runs the last_used_at flusher, the daily pruner and the
+// revocation watch for the app's lifetime.
+func runWorkers(lc fx.Lifecycle, lu *app.LastUsed, pr *app.Prune, w *app.RevocationWatch) {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
+	const workers = 3
+	done := make(chan struct{}, workers)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() { lu.Run(ctx, lastUsedFlushEvery); done <- struct{}{} }()
 			go func() { pr.Run(ctx, pruneEvery); done <- struct{}{} }()
+			go func() { w.Run(ctx, app.RevocationPollEvery); done <- struct{}{} }()
 			return nil
 		},
 		OnStop: func(stop context.Context) error {
 			cancel()
-			for i := 0; i < 2; i++ {
+			for i := 0; i < workers; i++ {
 				select {
 				case <-done:
 				case <-stop.Done():

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -225,19 +224,5 @@ func unknownToken() string {
 // poll) and returns the access token.
 func deviceToken(tb testing.TB, base, email, password string) string {
 	tb.Helper()
-	var dc map[string]any
-	if code := postForm(tb, base+"/openapi/v1/oauth/device/code", url.Values{"client_id": {"difyctl"}, "device_label": {"load"}}, &dc); code != 200 {
-		tb.Fatalf("device code: %d", code)
-	}
-	br := newBrowser(tb, base)
-	br.login(email, password)
-	if code := br.decide(dc["user_code"].(string), true); code != 200 {
-		tb.Fatalf("approve: %d", code)
-	}
-	var tok map[string]any
-	if code := postForm(tb, base+"/openapi/v1/oauth/device/token", url.Values{"client_id": {"difyctl"},
-		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc["device_code"].(string)}}, &tok); code != 200 {
-		tb.Fatalf("poll: %d %v", code, tok["error"])
-	}
-	return tok["access_token"].(string)
+	return signInDevice(tb, base, email, password, "load")
 }

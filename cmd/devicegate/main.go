@@ -19,6 +19,17 @@ Usage:
   devicegate migrate          apply database migrations
   devicegate accounts create --email E --name N --password P --workspace W
                               create a built-in account (and its workspace)
+  devicegate accounts disable --email E
+                              disable an account: revoke its tokens, end its sessions
+  devicegate accounts enable --email E
+                              enable it again (revoked tokens stay revoked)
+  devicegate accounts delete --email E --yes
+                              delete an account (and revoke, end as disable does)
+  devicegate tokens list --email E [--issuer I] | --account ID | --id ID
+                              list a person's live tokens (issuer defaults to
+                              dify:account, an account's tokens)
+  devicegate tokens revoke --email E [--issuer I] | --account ID | --id ID
+                              revoke them all, on every instance
   devicegate prune            delete token rows past the retention window
   devicegate help             show this text
 
@@ -73,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return accounts(ctx, cfg, log, args, stdout)
 	case "prune":
 		return prune(ctx, cfg, log, stdout)
+	case "tokens":
+		return tokens(ctx, cfg, log, args, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
@@ -85,8 +98,11 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 }
 
 func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "delete") {
+		return accountStatus(ctx, cfg, log, args, stdout)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"accounts: expected `accounts create`"}
+		return usageError{"accounts: expected `accounts create|disable|enable|delete`"}
 	}
 	fs := flag.NewFlagSet("accounts create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
