@@ -16,6 +16,10 @@ type Poll struct {
 	Env
 	Flows  ports.FlowPoller
 	Minter *Minter
+	// Accounts, when set, is asked before an account token is minted: an
+	// approval whose account was disabled or deleted since ends the flow as
+	// access_denied instead of issuing a token the bearer check would refuse.
+	Accounts ports.AccountDirectory
 	// MintTimeout bounds the mint (default DefaultMintTimeout). It must be
 	// shorter than the claim lease: a mint still running when its lease ends
 	// could otherwise commit after a later claimant's and replace that
@@ -72,6 +76,16 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 		_ = u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID)
 		return Grant{}, fmt.Errorf("poll: claimed flow has no subject")
 	}
+	if err := u.checkAccount(ctx, *f.Subject); err != nil {
+		if errors.Is(err, domain.ErrAccessDenied) {
+			if ferr := u.Flows.FinishClaim(context.WithoutCancel(ctx), hash, claimID); ferr != nil && !errors.Is(ferr, domain.ErrClaimLost) {
+				u.log().WarnContext(ctx, "ending the flow of an inactive account failed", "err", ferr)
+			}
+		} else if rerr := u.Flows.ReleaseClaim(context.WithoutCancel(ctx), hash, claimID); rerr != nil {
+			u.log().WarnContext(ctx, "release of device-flow claim failed", "err", rerr)
+		}
+		return Grant{}, err
+	}
 	timeout := u.MintTimeout
 	if timeout <= 0 || timeout >= domain.ClaimLease {
 		timeout = DefaultMintTimeout
@@ -103,4 +117,21 @@ func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
 		})
 	}
 	return Grant{Minted: minted, Subject: *f.Subject}, nil
+}
+
+// checkAccount returns domain.ErrAccessDenied when s is an account that is no
+// longer active (disabled or deleted since the approval).
+func (u *Poll) checkAccount(ctx context.Context, s domain.Subject) error {
+	if u.Accounts == nil || s.Type != domain.SubjectAccount {
+		return nil
+	}
+	acct, err := u.Accounts.Account(ctx, s.AccountID)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !acct.Active) {
+		u.emit(ctx, domain.AuditEvent{
+			Name: domain.EventFlowRejected, SubjectType: s.Type, SubjectEmail: s.Email, AccountID: s.AccountID,
+			Detail: "the approving account is no longer active",
+		})
+		return domain.ErrAccessDenied
+	}
+	return err
 }
