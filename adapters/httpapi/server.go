@@ -67,6 +67,8 @@ type Handlers struct {
 	Sessions   *app.Sessions
 	Me         *app.Me
 	Introspect *app.Introspect
+	// SSO is the external-SSO branch (SPEC 1 rows 6-9), gated by its own Available.
+	SSO *app.SSO
 	// Pingers are the backends /readyz checks.
 	Pingers []ports.Pinger
 	// Logger receives access and error logs; nil uses slog.Default().
@@ -117,6 +119,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 		e.Match(GetAndHead, "/.well-known/oauth-authorization-server", s.metadata)
 		api := e.Group(APIPrefix)
 		s.deviceRoutes(api)
+		s.ssoRoutes(api)
 		s.tokenRoutes(api)
 	}
 	return e
