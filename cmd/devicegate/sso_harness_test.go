@@ -265,3 +265,14 @@ func startDeviceFlow(t *testing.T, base, label string) (string, string) {
 	}
 	return out["device_code"].(string), out["user_code"].(string)
 }
+
+// jsonField decodes body as a JSON object and returns its string field name.
+func jsonField(t *testing.T, body []byte, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	s, _ := m[name].(string)
+	return s
+}
