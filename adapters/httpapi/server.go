@@ -47,8 +47,8 @@ type Config struct {
 	CORSAllowOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
-	// Edition is "community" or "enterprise"; the enterprise-only routes
-	// (SPEC 1 rows 6-9) are registered by another adapter on the returned Echo.
+	// Edition is "community" or "enterprise". The enterprise-only routes
+	// (SPEC 1 rows 6-9) are gated by Handlers.SSO (license port), not by this field.
 	Edition string
 	// SecureCookies forces the Secure attribute on cookies; it is also on
 	// whenever PublicWebURL is https.
