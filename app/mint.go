@@ -64,7 +64,7 @@ func (m *Minter) Mint(ctx context.Context, s domain.Subject, clientID, deviceLab
 	}
 	rotated := res.Rotated
 	m.emit(ctx, domain.AuditEvent{
-		Name: domain.EventTokenIssued, TokenID: res.Token.ID, SubjectType: s.Type,
+		Name: domain.EventTokenIssued, TokenID: res.Token.ID, TokenPrefix: kind.Prefix, SubjectType: s.Type,
 		SubjectEmail: s.Email, SubjectIssuer: row.SubjectIssuer, AccountID: s.AccountID,
 		WorkspaceID: s.DefaultWorkspaceID, ClientID: clientID, DeviceLabel: deviceLabel,
 		Scopes: kind.Scopes, ExpiresAt: res.Token.ExpiresAt, Rotated: &rotated,

@@ -136,7 +136,7 @@ func ssoFlow(t *testing.T, in *instance, ent *enterprise) {
 		}
 	}
 	if !auditHas(logs, "oauth.device_flow_approved", `"subject_type":"external_sso"`, ssoIssuer) ||
-		!auditHas(logs, "oauth.token_issued", `"subject_type":"external_sso"`, "apps:run", "apps:read:permitted-external") {
+		!auditHas(logs, "oauth.token_issued", `"subject_type":"external_sso"`, `"token_prefix":"dfoe_"`, "apps:run", "apps:read:permitted-external") {
 		t.Fatalf("audit events lack the external subject or scopes:\n%s", logs)
 	}
 }
