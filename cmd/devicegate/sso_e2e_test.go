@@ -19,7 +19,9 @@ func TestSSOEndToEnd(t *testing.T) {
 
 func TestSSOEndToEndPostgresRedis(t *testing.T) {
 	ent := newEnterprise(t)
-	in := startInstance(t, ssoVars(postgresRedisVars(t), ent))
+	vars := ssoVars(postgresRedisVars(t), ent)
+	createAccount(t, vars, "member@corp.example", "correct horse battery", "Corp")
+	in := startInstance(t, vars)
 	ssoFlow(t, in, ent)
 	ssoReplays(t, in, ent) // the nonce store is Redis here
 }
