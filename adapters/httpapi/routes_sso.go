@@ -18,17 +18,31 @@ const (
 )
 
 // ssoRoutes registers SPEC 1 rows 6-9 (canonical error shape) behind the
-// edition gate, which runs before anything else, rate limits included.
+// edition gate, which runs before anything else, rate limits included. Every
+// method is routed through the gate, so while the branch is off even a wrong
+// method answers the bare 404 of an unknown path (never a telling 405).
 func (s *server) ssoRoutes(api *echo.Group) {
 	if s.h.SSO == nil {
 		return
 	}
-	gate := s.ssoGate
-	// GET only: both have effects (a gateway call, a consumed nonce) that a HEAD must not trigger.
-	api.GET("/oauth/device/sso-initiate", s.ssoInitiate, gate)
-	api.GET("/oauth/device/sso-complete", s.ssoComplete, gate)
-	api.Match(GetAndHead, "/oauth/device/approval-context", s.approvalContext, gate)
-	api.POST("/oauth/device/approve-external", s.approveExternal, gate)
+	// sso-initiate and sso-complete are GET only: their effects (a gateway
+	// call, a consumed nonce) must not be triggered by a HEAD.
+	s.ssoRoute(api, "/oauth/device/sso-initiate", map[string]echo.HandlerFunc{http.MethodGet: s.ssoInitiate})
+	s.ssoRoute(api, "/oauth/device/sso-complete", map[string]echo.HandlerFunc{http.MethodGet: s.ssoComplete})
+	s.ssoRoute(api, "/oauth/device/approval-context",
+		map[string]echo.HandlerFunc{http.MethodGet: s.approvalContext, http.MethodHead: s.approvalContext})
+	s.ssoRoute(api, "/oauth/device/approve-external", map[string]echo.HandlerFunc{http.MethodPost: s.approveExternal})
+}
+
+// ssoRoute routes every method of path through the gate to its handler.
+func (s *server) ssoRoute(api *echo.Group, path string, byMethod map[string]echo.HandlerFunc) {
+	api.Any(path, func(c echo.Context) error {
+		h, ok := byMethod[c.Request().Method]
+		if !ok {
+			return echo.ErrMethodNotAllowed
+		}
+		return h(c)
+	}, s.ssoGate)
 }
 
 // ssoGate answers exactly as an unknown path does (a bare 404) while the

@@ -46,6 +46,14 @@ func TestSSOEndpointsAreBare404sWithoutALicense(t *testing.T) {
 			if unknown.StatusCode != 404 {
 				t.Fatalf("unknown path: %d", unknown.StatusCode)
 			}
+			for _, ep := range ssoEndpoints {
+				for _, m := range []string{http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodPost, http.MethodGet} {
+					resp, body := b.do(m, in.Base+ep.path, nil, nil)
+					if resp.StatusCode != 404 || m != http.MethodHead && !bytes.Equal(body, want) {
+						t.Fatalf("%s %s: %d %s, want the unknown path's 404", m, ep.path, resp.StatusCode, body)
+					}
+				}
+			}
 			for i := 0; i < 65; i++ { // past the 60/h sso-initiate budget
 				for _, ep := range ssoEndpoints {
 					resp, body := b.do(ep.method, in.Base+ep.path, []byte(`{"user_code":"ABCD-EFGH"}`), map[string]string{"Content-Type": "application/json"})
