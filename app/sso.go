@@ -37,6 +37,9 @@ type SSO struct {
 	// own (the OpenID Connect relay), which no license governs.
 	License ports.License
 	Ungated bool
+	// BearerEnabled is ENABLE_OAUTH_BEARER: off, approve-external answers
+	// 503 bearer_auth_disabled, as the account branch's approve does (SPEC 7.3).
+	BearerEnabled bool
 	// ConsoleAPIURL is CONSOLE_API_URL: the base of the IdP callback and the
 	// grant's iss ("" leaves sso-initiate answering 502 console_api_url_unset).
 	ConsoleAPIURL string

@@ -25,8 +25,8 @@ func (u *SSO) Grant(ctx context.Context, cookie string) (domain.ApprovalGrant, e
 
 // AdmitExternal runs the admission of approve-external in SPEC 2.6 order,
 // before the body is read: a valid grant (401 invalid_session), the
-// per-email limit, counted before the CSRF check, then the CSRF header
-// against the grant's token in constant time.
+// per-email limit, counted before the CSRF check, the CSRF header against
+// the grant's token in constant time, then the ENABLE_OAUTH_BEARER switch.
 func (u *SSO) AdmitExternal(ctx context.Context, cookie, csrfHeader string) (domain.ApprovalGrant, error) {
 	g, err := u.Grant(ctx, cookie)
 	if err != nil {
@@ -37,6 +37,9 @@ func (u *SSO) AdmitExternal(ctx context.Context, cookie, csrfHeader string) (dom
 	}
 	if csrfHeader == "" || subtle.ConstantTimeCompare([]byte(csrfHeader), []byte(g.CSRFToken)) != 1 {
 		return domain.ApprovalGrant{}, domain.ErrCSRFMismatch
+	}
+	if !u.BearerEnabled {
+		return domain.ApprovalGrant{}, domain.ErrBearerDisabled
 	}
 	return g, nil
 }

@@ -58,7 +58,8 @@ func newSSORig(t *testing.T) *ssoRig {
 	return &ssoRig{flows: flows, now: now, sso: &app.SSO{
 		Env: app.Env{Clock: &fakeClock{now: now}, Audit: &recordingAudit{}}, Flows: flows, Accounts: noAccounts{},
 		Nonces: memstore.NewNonceStore(), Signer: signer, ConsoleAPIURL: "https://api.example",
-		License: staticLicense{l: domain.License{Edition: "enterprise", Status: "ACTIVE"}},
+		License:       staticLicense{l: domain.License{Edition: "enterprise", Status: "ACTIVE"}},
+		BearerEnabled: true,
 	}}
 }
 
@@ -132,5 +133,27 @@ func TestInitiateWithoutGatewayOrConsoleURL(t *testing.T) {
 	}
 	if _, err := r.sso.Initiate(t.Context(), "ZZZZ-ZZZZ", "192.0.2.9"); !errors.Is(err, domain.ErrInvalidUserCode) {
 		t.Fatalf("unknown code: %v", err)
+	}
+}
+
+// TestAdmitExternalBearerSwitch: with ENABLE_OAUTH_BEARER off, an admitted
+// approve-external answers bearer_auth_disabled (after the CSRF check, as approve does).
+func TestAdmitExternalBearerSwitch(t *testing.T) {
+	r := newSSORig(t)
+	r.pending(t, "ABCD-EFGH")
+	cookie, err := r.sso.Signer.SignGrant(r.grant(t, "ABCD-EFGH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sso.BearerEnabled = false
+	if _, err := r.sso.AdmitExternal(t.Context(), cookie, "wrong"); !errors.Is(err, domain.ErrCSRFMismatch) {
+		t.Fatalf("wrong CSRF with bearer off: %v, want csrf_mismatch first", err)
+	}
+	if _, err := r.sso.AdmitExternal(t.Context(), cookie, "csrf"); !errors.Is(err, domain.ErrBearerDisabled) {
+		t.Fatalf("bearer off: %v, want bearer_auth_disabled", err)
+	}
+	r.sso.BearerEnabled = true
+	if _, err := r.sso.AdmitExternal(t.Context(), cookie, "csrf"); err != nil {
+		t.Fatalf("bearer on: %v", err)
 	}
 }

@@ -54,5 +54,6 @@ func newSSO(d ssoDeps) *app.SSO {
 		}
 	}
 	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, Nonces: d.Nonces,
-		Signer: d.Signer, Gateway: d.Gateway, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL}
+		Signer: d.Signer, Gateway: d.Gateway, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
+		BearerEnabled: d.Cfg.BearerEnabled}
 }
