@@ -29,7 +29,10 @@ func TestSSOEndToEndPostgresRedis(t *testing.T) {
 // ssoFlow: code -> sso-initiate -> IdP -> sso-complete -> approval-context ->
 // approve-external -> poll -> dfoe_ token -> /me -> introspection -> list -> self-revoke.
 func ssoFlow(t *testing.T, in *instance, ent *enterprise) {
-	email := "Ext.User+" + strings.Repeat("x", 280) + "@corp.example" // 302 characters, mixed case
+	email := "Ext.User+" + strings.Repeat("x", 298) + "@corp.example" // 320 characters (the SPEC 5 bound), mixed case
+	if len(email) != 320 {
+		t.Fatalf("test bug: email is %d characters", len(email))
+	}
 	ent.set(email, "")
 	deviceCode, userCode := startDeviceFlow(t, in.Base, "sso laptop")
 	b := newSSOBrowser(t, in.Base)
