@@ -74,7 +74,7 @@ func (m *Minter) Mint(ctx context.Context, s domain.Subject, clientID, deviceLab
 func issuedEvent(s domain.Subject, m Minted) domain.AuditEvent {
 	rotated := m.Rotated
 	return domain.AuditEvent{
-		Name: domain.EventTokenIssued, TokenID: m.Row.ID, SubjectType: s.Type,
+		Name: domain.EventTokenIssued, TokenID: m.Row.ID, TokenPrefix: m.Kind.Prefix, SubjectType: s.Type,
 		SubjectEmail: s.Email, SubjectIssuer: m.Row.SubjectIssuer, AccountID: s.AccountID,
 		WorkspaceID: s.DefaultWorkspaceID, ClientID: m.Row.ClientID, DeviceLabel: m.Row.DeviceLabel,
 		Scopes: m.Kind.Scopes, ExpiresAt: m.Row.ExpiresAt, Rotated: &rotated,

@@ -30,6 +30,7 @@ type AuditEvent struct {
 	Name          string
 	At            time.Time
 	TokenID       string
+	TokenPrefix   string // the token kind's prefix (dfoa_, dfoe_), never the token
 	SubjectType   SubjectType
 	SubjectEmail  string
 	SubjectIssuer string

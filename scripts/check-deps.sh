@@ -15,5 +15,11 @@ done
 # domain: standard library only.
 nonstd=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./domain/... | grep -v '^github.com/devicegate/devicegate/domain' || true)
 if [ -n "$nonstd" ]; then echo "check-deps: domain imports non-standard packages:"; echo "$nonstd" | sed 's/^/  /'; status=1; fi
-[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, fx)"
+# jwx belongs to adapters/jwssigner alone (cmd assembles it through jwssigner's module.go).
+for pkg in $(go list ./adapters/... | grep -v '/adapters/jwssigner$'); do
+  if go list -deps "$pkg" | grep '^github.com/lestrrat-go/jwx' >/dev/null; then
+    echo "check-deps: $pkg imports jwx (only adapters/jwssigner may)"; status=1
+  fi
+done
+[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, fx; only jwssigner imports jwx)"
 exit $status

@@ -74,6 +74,16 @@ var errorTable = []struct {
 	{errInvalidClient, wireError{http.StatusUnauthorized, "invalid_client", "Client authentication failed.",
 		setHeader("WWW-Authenticate", `Basic realm="devicegate"`)}},
 	{app.ErrIntrospectionDisabled, wireError{http.StatusNotFound, "not_found", "Not found.", nil}},
+	// The external-SSO branch (SPEC 2.6).
+	{domain.ErrInvalidUserCode, wireError{http.StatusBadRequest, "invalid_user_code", "The code is unknown, expired or already used.", nil}},
+	{domain.ErrConsoleAPIURLUnset, wireError{http.StatusBadGateway, "console_api_url_unset", "", nil}},
+	{domain.ErrSSOInitiateFailed, wireError{http.StatusBadGateway, "sso_initiate_failed", "", nil}},
+	{domain.ErrSSOMissingURL, wireError{http.StatusBadGateway, "sso_initiate_missing_url", "", nil}},
+	{domain.ErrInvalidSession, wireError{http.StatusUnauthorized, "invalid_session", "The SSO approval session is missing or expired.", nil}},
+	{domain.ErrUserCodeMismatch, wireError{http.StatusBadRequest, "user_code_mismatch", "The code differs from the one signed in for.", nil}},
+	{domain.ErrUserCodeNotPending, wireError{http.StatusConflict, "user_code_not_pending", "The request was already approved or denied.", nil}},
+	{domain.ErrEmailBelongsToAccount, wireError{http.StatusForbidden, "email_belongs_to_dify_account", "This email belongs to an account; sign in with it instead.", nil}},
+	{domain.ErrSessionConsumed, wireError{http.StatusUnauthorized, "session_already_consumed", "This SSO approval session was already used.", nil}},
 }
 
 // classify finds the answer for err; unknown errors are a 500.

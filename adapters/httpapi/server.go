@@ -47,8 +47,8 @@ type Config struct {
 	CORSAllowOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
-	// Edition is "community" or "enterprise"; the enterprise-only routes
-	// (SPEC 1 rows 6-9) are registered by another adapter on the returned Echo.
+	// Edition is "community" or "enterprise". The enterprise-only routes
+	// (SPEC 1 rows 6-9) are gated by Handlers.SSO (license port), not by this field.
 	Edition string
 	// SecureCookies forces the Secure attribute on cookies; it is also on
 	// whenever PublicWebURL is https.
@@ -67,6 +67,8 @@ type Handlers struct {
 	Sessions   *app.Sessions
 	Me         *app.Me
 	Introspect *app.Introspect
+	// SSO is the external-SSO branch (SPEC 1 rows 6-9), gated by its own Available.
+	SSO *app.SSO
 	// Pingers are the backends /readyz checks.
 	Pingers []ports.Pinger
 	// Logger receives access and error logs; nil uses slog.Default().
@@ -118,6 +120,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 		e.Match(GetAndHead, "/.well-known/oauth-authorization-server", s.metadata)
 		api := e.Group(APIPrefix)
 		s.deviceRoutes(api)
+		s.ssoRoutes(api)
 		s.tokenRoutes(api)
 	}
 	return e

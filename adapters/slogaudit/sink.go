@@ -26,6 +26,7 @@ func (s *Sink) Emit(ctx context.Context, e domain.AuditEvent) {
 		}
 	}
 	add("token_id", e.TokenID)
+	add("token_prefix", e.TokenPrefix)
 	add("subject_type", string(e.SubjectType))
 	add("subject_email", e.SubjectEmail)
 	add("subject_issuer", e.SubjectIssuer)

@@ -34,6 +34,7 @@ type Config struct {
 	LicenseStatus       string
 	EnterpriseAPIURL    string
 	EnterpriseAPISecret string
+	SecretKeyPrevious   string
 	RedisURL            string
 	RedisKeyPrefix      string
 	DatabaseURL         string
@@ -174,6 +175,8 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.LicenseStatus = strings.ToUpper(str("LICENSE_STATUS", ""))
 	c.EnterpriseAPIURL = httpURL("ENTERPRISE_API_URL", "")
 	c.EnterpriseAPISecret = getenv("ENTERPRISE_API_SECRET")
+	c.SecretKeyPrevious = strings.TrimSpace(getenv("SECRET_KEY_PREVIOUS"))
+	errs = append(errs, c.checkSSO(getenv)...)
 	c.RedisURL = str("REDIS_URL", "")
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		bad("REDIS_URL", "must start with redis:// or rediss://")

@@ -66,6 +66,7 @@ func serveOptions(cfg *Config, log *slog.Logger) fx.Option {
 	return fx.Options(
 		coreOptions(cfg, log, cfg.SQLitePath() != ""),
 		stateModule(cfg),
+		ssoOptions(cfg),
 		fx.Provide(newKinds, newUseCases, newEcho, listen),
 		fx.Invoke(runWorkers, func(*Listener) {}),
 	)
@@ -104,6 +105,7 @@ type useCaseDeps struct {
 	// SessionPruner is optional: a backend without it keeps expired sessions hidden but stored.
 	SessionPruner ports.SessionPruner `optional:"true"`
 	Pingers       []ports.Pinger      `group:"pingers"`
+	SSO           *app.SSO
 }
 
 func newUseCases(d useCaseDeps) useCases {
@@ -132,6 +134,7 @@ func newUseCases(d useCaseDeps) useCases {
 			Sessions:   &app.Sessions{Env: env, Tokens: d.Tokens, Cache: d.Cache, Kinds: d.Kinds},
 			Me:         &app.Me{Env: env, Accounts: d.Accounts, Limiter: d.Limiter},
 			Introspect: &app.Introspect{Auth: auth, Secret: cfg.IntrospectionSecret},
+			SSO:        d.SSO,
 			Pingers:    d.Pingers,
 			Logger:     d.Log,
 		},

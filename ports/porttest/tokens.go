@@ -31,6 +31,7 @@ func TestTokenStore(t *testing.T, newStore func(t *testing.T) ports.TokenStore) 
 	}{
 		{"MintNew", tokMintNew},
 		{"MintExternal", tokMintExternal},
+		{"MintExternalEmail320", tokMintEmail320},
 		{"MintRotatesInPlace", tokMintRotates},
 		{"MintKeysOnSubjectClientDevice", tokMintKeys},
 		{"MintRejectsBadBinding", tokMintBadBinding},

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/devicegate/devicegate/domain"
+	"github.com/devicegate/devicegate/ports"
+)
+
+// SSOCompletePath is where the identity-provider hop returns the browser
+// (under CONSOLE_API_URL, never Host).
+const SSOCompletePath = "/openapi/v1/oauth/device/sso-complete"
+
+// Owner namespaces of the one-time nonces (SPEC 2.6): an assertion's nonce
+// and a grant's nonce never share a reservation.
+const (
+	assertionNonceSpace = "sso-assertion:"
+	grantNonceSpace     = "sso-grant:"
+)
+
+// SSO is the external-SSO branch (SPEC 2.6): the gate and what its four
+// endpoints share. The endpoints themselves are SSO's methods, one per file
+// (sso_initiate.go, sso_complete.go, sso_approve.go).
+type SSO struct {
+	Env
+	Flows    ports.FlowStore
+	Accounts ports.AccountDirectory
+	Limiter  ports.RateLimiter
+	Nonces   ports.NonceStore
+	Signer   ports.Signer
+	// Gateway sends the person to their identity provider; nil when none is
+	// configured (sso-initiate then answers 502 sso_initiate_failed).
+	Gateway ports.SSOGateway
+	// License gates the branch: on only for the enterprise edition with an
+	// allowlisted status. Ungated is for a gateway that is the organisation's
+	// own (the OpenID Connect relay), which no license governs.
+	License ports.License
+	Ungated bool
+	// BearerEnabled is ENABLE_OAUTH_BEARER: off, approve-external answers
+	// 503 bearer_auth_disabled, as the account branch's approve does (SPEC 7.3).
+	BearerEnabled bool
+	// ConsoleAPIURL is CONSOLE_API_URL: the base of the IdP callback and the
+	// grant's iss ("" leaves sso-initiate answering 502 console_api_url_unset).
+	ConsoleAPIURL string
+}
+
+// Available reports whether the SSO endpoints are on. A license port that
+// fails is "not licensed" (logged): the endpoints then answer 404.
+func (u *SSO) Available(ctx context.Context) bool {
+	if u.Ungated {
+		return true
+	}
+	if u.License == nil {
+		return false
+	}
+	l, err := u.License.License(ctx)
+	if err != nil {
+		u.log().WarnContext(ctx, "license check failed; SSO endpoints are off", "err", err)
+		return false
+	}
+	return l.AllowsEnterpriseSSO()
+}
+
+// pendingFlow returns the pending flow holding the (raw) user code. Unknown,
+// expired or malformed -> domain.ErrNotFound; not pending -> domain.ErrAlreadyResolved.
+func (u *SSO) pendingFlow(ctx context.Context, raw string) (domain.Flow, error) {
+	code, ok := domain.NormalizeUserCode(raw)
+	if !ok {
+		return domain.Flow{}, domain.ErrNotFound
+	}
+	f, err := u.Flows.ByUserCode(ctx, code, u.now())
+	if err != nil {
+		return domain.Flow{}, err
+	}
+	if f.Status != domain.FlowPending {
+		return domain.Flow{}, domain.ErrAlreadyResolved
+	}
+	return f, nil
+}
+
+// emailKey is the approve-external rate-limit key of an email: its hash, so
+// no email sits in the limiter's store, lower-cased like the account check.
+func emailKey(email string) string { return domain.HashSecret(strings.ToLower(email)) }
+
+// rejected audits an external email that belongs to an account.
+func (u *SSO) rejected(ctx context.Context, email, issuer string, f domain.Flow) {
+	u.emit(ctx, domain.AuditEvent{Name: domain.EventFlowRejected, SubjectType: domain.SubjectExternalSSO,
+		SubjectEmail: email, SubjectIssuer: issuer, ClientID: f.ClientID, DeviceLabel: f.DeviceLabel,
+		Detail: "email belongs to an account"})
+}
