@@ -139,23 +139,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 			c.CORSAllowOrigins = append(c.CORSAllowOrigins, o)
 		}
 	}
-	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
-				p += "/32"
-			} else {
-				p += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(p)
-		if err != nil {
-			bad("TRUSTED_PROXIES", fmt.Sprintf("%q is not a CIDR or IP address", p))
-			continue
-		}
-		c.TrustedProxies = append(c.TrustedProxies, n)
+	proxies, notes, proxyErrs := parseTrustedProxies(getenv("TRUSTED_PROXIES"))
+	c.TrustedProxies, c.notes = proxies, append(c.notes, notes...)
+	for _, e := range proxyErrs {
+		bad("TRUSTED_PROXIES", e)
 	}
 	c.Edition = strings.ToLower(str("EDITION", "community"))
 	if c.Edition != "community" && c.Edition != "enterprise" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,69 @@ func TestBlankSecretKeyIsUnset(t *testing.T) {
 	}
 	if err := c.ensureSecretKey(slog.New(slog.NewTextHandler(io.Discard, nil)), generateKey); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Fatalf("blank SECRET_KEY in production: %v", err)
+	}
+}
+
+// TestTrustedProxiesMeanWhatTheySay: an IPv4-mapped entry is read as the
+// IPv4 address or network it maps (it used to become ::/32, trusting the
+// wrong peers), and an entry whose meaning would change on parsing (host
+// bits set, a zone, leading zeros) fails start-up naming the variable.
+func TestTrustedProxiesMeanWhatTheySay(t *testing.T) {
+	for raw, want := range map[string]string{
+		"::ffff:10.0.0.1":          "10.0.0.1/32",
+		"::FFFF:10.0.0.1":          "10.0.0.1/32",
+		"0:0:0:0:0:ffff:a00:1":     "10.0.0.1/32",
+		"::ffff:10.0.0.0/104":      "10.0.0.0/8",
+		"::ffff:10.0.0.1/128":      "10.0.0.1/32",
+		"::ffff:0.0.0.0/96":        "0.0.0.0/0",
+		"10.0.0.0/8":               "10.0.0.0/8",
+		"2001:db8::/32":            "2001:db8::/32",
+		"2001:db8::1":              "2001:db8::1/128",
+		"192.168.1.1":              "192.168.1.1/32",
+		" 172.16.0.0/12 ":          "172.16.0.0/12",
+		"::ffff:192.168.0.0/112 ,": "192.168.0.0/16",
+	} {
+		c, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": raw}))
+		if err != nil {
+			t.Errorf("TRUSTED_PROXIES=%q: %v", raw, err)
+			continue
+		}
+		if len(c.TrustedProxies) != 1 || c.TrustedProxies[0].String() != want {
+			t.Errorf("TRUSTED_PROXIES=%q = %v, want [%s]", raw, c.TrustedProxies, want)
+			continue
+		}
+		n := c.TrustedProxies[0]
+		if strings.Contains(want, ".") && len(n.IP) != 4 {
+			t.Errorf("TRUSTED_PROXIES=%q: an IPv4 network must be held in its 4-byte form, got %d bytes", raw, len(n.IP))
+		}
+		if mapped := strings.Contains(strings.ToLower(raw), "ffff"); mapped != (len(c.notes) == 1) {
+			t.Errorf("TRUSTED_PROXIES=%q: notes %v (an unmapped reading is noted, nothing else)", raw, c.notes)
+		}
+	}
+	c, _ := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": "::ffff:10.0.0.1"}))
+	for ip, want := range map[string]bool{"10.0.0.1": true, "::ffff:10.0.0.1": true, "10.0.0.2": false, "::1": false, "::": false} {
+		if got := c.TrustedProxies[0].Contains(net.ParseIP(ip)); got != want {
+			t.Errorf("::ffff:10.0.0.1 trusts %s = %v, want %v", ip, got, want)
+		}
+	}
+	for _, raw := range []string{
+		"10.0.0.1/8",             // host bits set: 10.0.0.0/8 or 10.0.0.1/32?
+		"::ffff:10.0.0.1/104",    // the same, mapped
+		"::ffff:10.0.0.0/96",     // host bits beyond the mapped /0
+		"2001:db8::1/32",         // IPv6 host bits
+		"fe80::1%eth0",           // a zone
+		"fe80::%eth0/64",         // a zone on a prefix
+		"010.0.0.1",              // leading zeros (octal to some parsers)
+		"10.0.0.0/08",            // a leading zero in the length
+		"10.0.0.0/33",            // out of range
+		"10.0.0",                 // short
+		"10.0.0.0/8/8",           // junk
+		"proxy.internal",         // a name
+		"10.0.0.0/8, 10.0.0.1/8", // one bad entry fails the lot
+	} {
+		_, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": raw}))
+		if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+			t.Errorf("TRUSTED_PROXIES=%q: %v, want a start-up error naming the variable", raw, err)
+		}
 	}
 }
