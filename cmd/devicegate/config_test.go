@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -98,6 +100,7 @@ func TestSecretKeyGeneratedOnceNextToTheDatabase(t *testing.T) {
 		t.Fatal("warn about the generated key without printing it")
 	}
 	vars["DEVICEGATE_ENV"] = "production"
+	vars["PUBLIC_WEB_URL"] = "https://auth.example.com"
 	c3, _ := LoadConfig(testEnv(vars))
 	if err := c3.ensureSecretKey(log, generateKey); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Fatalf("production without SECRET_KEY: %v", err)
@@ -139,6 +142,7 @@ func TestBlankSecretKeyIsUnset(t *testing.T) {
 	vars := sqliteVars(t)
 	vars["SECRET_KEY"] = "  \t "
 	vars["DEVICEGATE_ENV"] = "production"
+	vars["PUBLIC_WEB_URL"] = "https://auth.example.com"
 	c, err := LoadConfig(testEnv(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +212,59 @@ func TestTrustedProxiesMeanWhatTheySay(t *testing.T) {
 		_, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": raw}))
 		if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
 			t.Errorf("TRUSTED_PROXIES=%q: %v, want a start-up error naming the variable", raw, err)
+		}
+	}
+}
+
+// TestProductionNeedsAnHTTPSPublicURL: in production PUBLIC_WEB_URL must be
+// set (the localhost default would put codes and cookies on the wrong host)
+// and https, as must CONSOLE_API_URL when set; start-up fails naming the
+// variable. A DEVICEGATE_ENV typo is an error, not development mode.
+func TestProductionNeedsAnHTTPSPublicURL(t *testing.T) {
+	prod := func(kv ...string) map[string]string {
+		vars := map[string]string{"DEVICEGATE_ENV": "production", "SECRET_KEY": "production-test-secret-key-0123456789"}
+		for i := 0; i < len(kv); i += 2 {
+			vars[kv[i]] = kv[i+1]
+		}
+		return vars
+	}
+	for _, tc := range []struct {
+		vars map[string]string
+		name string
+	}{
+		{prod(), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "   "), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "http://auth.example.com"), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "https://auth.example.com", "CONSOLE_API_URL", "http://api.example.com"), "CONSOLE_API_URL"},
+		{map[string]string{"DEVICEGATE_ENV": "prod", "PUBLIC_WEB_URL": "https://auth.example.com"}, "DEVICEGATE_ENV"},
+	} {
+		_, err := LoadConfig(testEnv(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: %v, want an error naming %s", tc.vars, err, tc.name)
+		}
+	}
+	// serve refuses to start, before touching anything (were it to start, it
+	// would serve until the context ends and answer nil).
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	vars := prod("PUBLIC_WEB_URL", "http://auth.example.com", "DATABASE_URL", sqliteVars(t)["DATABASE_URL"])
+	err := run(ctx, []string{"serve"}, testEnv(vars), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PUBLIC_WEB_URL") {
+		t.Fatalf("serve in production on http: %v", err)
+	}
+	for _, vars := range []map[string]string{
+		prod("PUBLIC_WEB_URL", "https://auth.example.com"),
+		prod("PUBLIC_WEB_URL", "HTTPS://auth.example.com/", "CONSOLE_API_URL", "https://api.example.com"),
+		{"DEVICEGATE_ENV": "Development", "PUBLIC_WEB_URL": "http://localhost:8080"},
+		{}, // development, the localhost default
+	} {
+		c, err := LoadConfig(testEnv(vars))
+		if err != nil {
+			t.Errorf("%v: %v", vars, err)
+			continue
+		}
+		if c.Production != (vars["DEVICEGATE_ENV"] == "production") {
+			t.Errorf("%v: Production = %v", vars, c.Production)
 		}
 	}
 }
