@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,31 +46,13 @@ func echoOff(f *os.File) bool {
 	return tio.Lflag&syscall.ECHO == 0
 }
 
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // typeOnTerminal runs `accounts create` for email with a real terminal as
 // stdin and types the two lines once the prompt has turned echo off. It
 // returns the command's error, its stderr and everything the terminal showed.
 func typeOnTerminal(t *testing.T, vars map[string]string, email, first, second string) (error, string, string) {
 	t.Helper()
 	master, slave := openPTY(t)
-	var stderr lockedBuffer
+	var stderr syncWriter
 	done := make(chan error, 1)
 	go func() {
 		done <- runIO(t.Context(), createArgs(email), testEnv(vars), slave, io.Discard, &stderr)
