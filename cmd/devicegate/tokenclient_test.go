@@ -64,6 +64,22 @@ func TestTokenClientSuiteAgainstTheRealEndpoint(t *testing.T) {
 	defer srv.Close()
 	up := tokenclienttest.Upstream{URL: srv.URL, Secret: secret, AccountToken: account,
 		AccountPrincipal: me.Account.ID + " " + list.Data[0].ID, ExternalToken: external.Token, Fail: faults.Fail}
+	// The principals a resource server sees, straight from the real endpoint.
+	c, err := tokenclient.New(tokenclient.Config{BaseURL: srv.URL, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe, err := c.Validate(t.Context(), external.Token)
+	if err != nil || pe.SubjectType != tokenclient.SubjectExternalSSO || pe.Email != "eve@corp.example" ||
+		pe.Issuer != "https://idp.corp.example" || pe.AccountID != "" || pe.TokenID != external.Row.ID ||
+		pe.ClientID != "difyctl" || !pe.HasScope("apps:run") || pe.HasScope("apps:admin") || !pe.ExpiresAt.Equal(external.Row.ExpiresAt.Truncate(time.Second)) {
+		t.Fatalf("external principal %+v, %v", pe, err)
+	}
+	pa, err := c.Validate(t.Context(), account)
+	if err != nil || pa.SubjectType != tokenclient.SubjectAccount || pa.Email != "ada@example.com" || pa.AccountID != me.Account.ID ||
+		!pa.HasScope("apps:admin") {
+		t.Fatalf("account principal %+v, %v", pa, err)
+	}
 	t.Run("net/http", func(t *testing.T) {
 		tokenclienttest.TestMiddlewareAgainst(t, up, func(c *tokenclient.Client, scope string, next http.Handler) http.Handler {
 			return tokenclient.Middleware(c, scope)(next)
