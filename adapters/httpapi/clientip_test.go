@@ -10,6 +10,9 @@ func TestClientIPExtractor(t *testing.T) {
 	_, proxies, _ := net.ParseCIDR("10.0.0.0/8")
 	_, v6, _ := net.ParseCIDR("fd00::/8")
 	trusted := []*net.IPNet{proxies, v6}
+	// The same proxies written IPv4-mapped, as net.ParseCIDR keeps them (16 bytes).
+	_, mappedNet, _ := net.ParseCIDR("::ffff:10.0.0.0/104")
+	mapped := []*net.IPNet{mappedNet}
 	cases := []struct {
 		name    string
 		trusted []*net.IPNet
@@ -28,6 +31,16 @@ func TestClientIPExtractor(t *testing.T) {
 		{"hop with port", trusted, "10.1.1.1:1234", []string{"198.51.100.1:5555"}, "198.51.100.1"},
 		{"ipv6 peer and hop", trusted, "[fd00::1]:443", []string{"[2001:db8::7]"}, "2001:db8::7"},
 		{"ipv4-mapped peer", nil, "[::ffff:203.0.113.5]:1", nil, "203.0.113.5"},
+		// A dual-stack listener hands IPv4 peers over IPv4-mapped; proxies
+		// may write mapped hops. Both must match IPv4 proxies, and the
+		// client is reported unmapped (one rate-limit key per address).
+		{"ipv4-mapped trusted peer", trusted, "[::ffff:10.1.1.1]:1234", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"ipv4-mapped client hop", trusted, "10.1.1.1:1234", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+		{"ipv4-mapped trusted hop skipped", trusted, "10.1.1.1:1234", []string{"198.51.100.1, [::ffff:10.2.2.2]:80"}, "198.51.100.1"},
+		{"ipv4-mapped untrusted peer ignores XFF", trusted, "[::ffff:203.0.113.5]:1", []string{"198.51.100.1"}, "203.0.113.5"},
+		{"mapped network, ipv4 peer", mapped, "10.1.1.1:1234", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"mapped network, mapped peer", mapped, "[::ffff:10.1.1.1]:1234", []string{"::ffff:10.2.2.2, 198.51.100.1"}, "198.51.100.1"},
+		{"mapped network, outside peer", mapped, "[::ffff:11.1.1.1]:1234", []string{"198.51.100.1"}, "11.1.1.1"},
 		{"bare remote addr", nil, "203.0.113.5", nil, "203.0.113.5"},
 		{"unparseable remote", nil, "pipe", nil, ""},
 	}

@@ -159,3 +159,37 @@ func TestBearerDisabled(t *testing.T) {
 		wantRetryAfter(t, rec)
 	}
 }
+
+// TestDecideCSRFHeaderMustMatchTheSession: with the session cookie alone
+// (no csrf_token cookie, so the double-submit comparison has nothing to
+// refuse) the session's own CSRF secret is the check that decides: a wrong
+// header, one of the same length, and another session's valid token are all
+// 403 csrf_mismatch on approve and on deny, and the flow stays pending.
+func TestDecideCSRFHeaderMustMatchTheSession(t *testing.T) {
+	s := newTestServer(t)
+	_, uc := s.startFlow()
+	l, other := s.login("alice@example.com"), s.login("alice@example.com")
+	if l.csrf == other.csrf {
+		t.Fatal("two sessions must not share a CSRF secret")
+	}
+	sameLength := []byte(l.csrf)
+	sameLength[len(sameLength)-1] ^= 1
+	for _, action := range []string{"approve", "deny"} {
+		for name, header := range map[string]string{
+			"a wrong": "wrong", "a same-length": string(sameLength), "another session's": other.csrf,
+		} {
+			rec := s.postJSON("/openapi/v1/oauth/device/"+action, map[string]string{"user_code": uc},
+				withCookies(l.session), withHeader("X-CSRF-Token", header))
+			if rec.Code != 403 {
+				t.Errorf("%s with the session cookie alone and %s header: %d %s", action, name, rec.Code, rec.Body)
+				continue
+			}
+			wantOAuthError(t, rec, 403, "csrf_mismatch")
+		}
+	}
+	if m := wantStatus(t, s.lookup(uc), 200); m["valid"] != true {
+		t.Fatalf("a refused decision changed the flow: %v", m)
+	}
+	wantStatus(t, s.postJSON("/openapi/v1/oauth/device/deny", map[string]string{"user_code": uc},
+		withCookies(l.session), withHeader("X-CSRF-Token", l.csrf)), 200)
+}

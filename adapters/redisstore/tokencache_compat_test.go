@@ -77,11 +77,13 @@ func TestTokenCacheOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.cmd.Process.Signal(syscall.SIGCONT)
-	ctx, op := withLazyTimeout(t.Context(), 200*time.Millisecond)
+	const wait = 200 * time.Millisecond
+	ctx, op := withLazyTimeout(t.Context(), wait)
 	defer op.release()
 	start := time.Now()
 	err = c.DoCache(ctx, c.B().Get().Key("outage:other").Cache(), time.Minute).Error()
-	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > time.Second {
+	// Ending at its own deadline, not at opTimeout or the caller's 30 s: the bound has slack for a loaded machine.
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 3*wait+2*time.Second {
 		t.Fatalf("GET on a frozen Redis under a 200 ms opContext: %v after %v; want its deadline", err, took)
 	}
 

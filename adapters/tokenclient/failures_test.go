@@ -100,7 +100,8 @@ func TestTransportErrorIsUnavailable(t *testing.T) {
 }
 
 func TestTimeoutIsBounded(t *testing.T) {
-	c, srv, _ := setup(t, tokenclient.Config{Timeout: 50 * time.Millisecond})
+	const timeout = 50 * time.Millisecond
+	c, srv, _ := setup(t, tokenclient.Config{Timeout: timeout})
 	defer srv.Hold()()
 	start := time.Now()
 	_, err := c.Validate(context.Background(), "dfoa_tok")
@@ -108,8 +109,9 @@ func TestTimeoutIsBounded(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want it to wrap context.DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Validate took %v with a 50ms timeout", d)
+	// The held call would otherwise wait for the test's end; slack for a loaded machine.
+	if d := time.Since(start); d > 3*timeout+2*time.Second {
+		t.Fatalf("Validate took %v with a %v timeout", d, timeout)
 	}
 }
 

@@ -100,13 +100,22 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return v
 	}
 
-	c.Production = strings.EqualFold(str("DEVICEGATE_ENV", "development"), "production")
+	switch env := strings.ToLower(str("DEVICEGATE_ENV", "development")); env {
+	case "development", "production":
+		c.Production = env == "production"
+	default: // a typo must not quietly mean development
+		bad("DEVICEGATE_ENV", fmt.Sprintf("%q must be development or production", env))
+	}
 	c.SecretKey = getenv("SECRET_KEY")
 	if strings.TrimSpace(c.SecretKey) == "" {
 		c.SecretKey = "" // only whitespace is no key: unset, not a few spaces
 	}
 	c.PublicWebURL = httpURL("PUBLIC_WEB_URL", "http://localhost:8080")
 	c.ConsoleAPIURL = httpURL("CONSOLE_API_URL", "")
+	if c.Production {
+		requireHTTPS(bad, "PUBLIC_WEB_URL", getenv("PUBLIC_WEB_URL"), true)
+		requireHTTPS(bad, "CONSOLE_API_URL", c.ConsoleAPIURL, false)
+	}
 	c.Issuer = c.PublicWebURL
 	if c.ConsoleAPIURL != "" {
 		c.Issuer = c.ConsoleAPIURL
@@ -150,23 +159,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 			c.CORSAllowOrigins = append(c.CORSAllowOrigins, o)
 		}
 	}
-	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.Contains(p, "/") {
-			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
-				p += "/32"
-			} else {
-				p += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(p)
-		if err != nil {
-			bad("TRUSTED_PROXIES", fmt.Sprintf("%q is not a CIDR or IP address", p))
-			continue
-		}
-		c.TrustedProxies = append(c.TrustedProxies, n)
+	proxies, notes, proxyErrs := parseTrustedProxies(getenv("TRUSTED_PROXIES"))
+	c.TrustedProxies, c.notes = proxies, append(c.notes, notes...)
+	for _, e := range proxyErrs {
+		bad("TRUSTED_PROXIES", e)
 	}
 	c.Edition = strings.ToLower(str("EDITION", "community"))
 	if c.Edition != "community" && c.Edition != "enterprise" {
@@ -208,6 +204,19 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return c, nil
+}
+
+// requireHTTPS is production's rule for a public URL: users type their
+// password and receive cookies and codes there, so it is https, and the
+// public one must be set rather than default to localhost.
+func requireHTTPS(bad func(name, why string), name, value string, required bool) {
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "" && required:
+		bad(name, "required when DEVICEGATE_ENV=production (the public https URL users open)")
+	case value != "" && !strings.HasPrefix(strings.ToLower(value), "https://"):
+		bad(name, fmt.Sprintf("%q must be an https URL when DEVICEGATE_ENV=production", value))
+	}
 }
 
 // SQLitePath returns the database file for the embedded default ("" on Postgres).

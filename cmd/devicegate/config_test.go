@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -97,6 +100,7 @@ func TestSecretKeyGeneratedOnceNextToTheDatabase(t *testing.T) {
 		t.Fatal("warn about the generated key without printing it")
 	}
 	vars["DEVICEGATE_ENV"] = "production"
+	vars["PUBLIC_WEB_URL"] = "https://auth.example.com"
 	c3, _ := LoadConfig(testEnv(vars))
 	if err := c3.ensureSecretKey(log, generateKey); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Fatalf("production without SECRET_KEY: %v", err)
@@ -138,6 +142,7 @@ func TestBlankSecretKeyIsUnset(t *testing.T) {
 	vars := sqliteVars(t)
 	vars["SECRET_KEY"] = "  \t "
 	vars["DEVICEGATE_ENV"] = "production"
+	vars["PUBLIC_WEB_URL"] = "https://auth.example.com"
 	c, err := LoadConfig(testEnv(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -162,5 +167,122 @@ func TestPKCERequiredClientIDs(t *testing.T) {
 	}
 	if c, err := LoadConfig(testEnv(nil)); err != nil || len(c.PKCERequiredIDs) != 0 {
 		t.Fatalf("default: %+v %v", c, err)
+	}
+}
+
+// TestTrustedProxiesMeanWhatTheySay: an IPv4-mapped entry is read as the
+// IPv4 address or network it maps (it used to become ::/32, trusting the
+// wrong peers), and an entry whose meaning would change on parsing (host
+// bits set, a zone, leading zeros) fails start-up naming the variable.
+func TestTrustedProxiesMeanWhatTheySay(t *testing.T) {
+	for raw, want := range map[string]string{
+		"::ffff:10.0.0.1":          "10.0.0.1/32",
+		"::FFFF:10.0.0.1":          "10.0.0.1/32",
+		"0:0:0:0:0:ffff:a00:1":     "10.0.0.1/32",
+		"::ffff:10.0.0.0/104":      "10.0.0.0/8",
+		"::ffff:10.0.0.1/128":      "10.0.0.1/32",
+		"::ffff:0.0.0.0/96":        "0.0.0.0/0",
+		"10.0.0.0/8":               "10.0.0.0/8",
+		"2001:db8::/32":            "2001:db8::/32",
+		"2001:db8::1":              "2001:db8::1/128",
+		"192.168.1.1":              "192.168.1.1/32",
+		" 172.16.0.0/12 ":          "172.16.0.0/12",
+		"::ffff:192.168.0.0/112 ,": "192.168.0.0/16",
+	} {
+		c, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": raw}))
+		if err != nil {
+			t.Errorf("TRUSTED_PROXIES=%q: %v", raw, err)
+			continue
+		}
+		if len(c.TrustedProxies) != 1 || c.TrustedProxies[0].String() != want {
+			t.Errorf("TRUSTED_PROXIES=%q = %v, want [%s]", raw, c.TrustedProxies, want)
+			continue
+		}
+		n := c.TrustedProxies[0]
+		if strings.Contains(want, ".") && len(n.IP) != 4 {
+			t.Errorf("TRUSTED_PROXIES=%q: an IPv4 network must be held in its 4-byte form, got %d bytes", raw, len(n.IP))
+		}
+		if mapped := strings.Contains(strings.ToLower(raw), "ffff"); mapped != (len(c.notes) == 1) {
+			t.Errorf("TRUSTED_PROXIES=%q: notes %v (an unmapped reading is noted, nothing else)", raw, c.notes)
+		}
+	}
+	c, _ := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": "::ffff:10.0.0.1"}))
+	for ip, want := range map[string]bool{"10.0.0.1": true, "::ffff:10.0.0.1": true, "10.0.0.2": false, "::1": false, "::": false} {
+		if got := c.TrustedProxies[0].Contains(net.ParseIP(ip)); got != want {
+			t.Errorf("::ffff:10.0.0.1 trusts %s = %v, want %v", ip, got, want)
+		}
+	}
+	for _, raw := range []string{
+		"10.0.0.1/8",             // host bits set: 10.0.0.0/8 or 10.0.0.1/32?
+		"::ffff:10.0.0.1/104",    // the same, mapped
+		"::ffff:10.0.0.0/96",     // host bits beyond the mapped /0
+		"2001:db8::1/32",         // IPv6 host bits
+		"fe80::1%eth0",           // a zone
+		"fe80::%eth0/64",         // a zone on a prefix
+		"010.0.0.1",              // leading zeros (octal to some parsers)
+		"10.0.0.0/08",            // a leading zero in the length
+		"10.0.0.0/33",            // out of range
+		"10.0.0",                 // short
+		"10.0.0.0/8/8",           // junk
+		"proxy.internal",         // a name
+		"10.0.0.0/8, 10.0.0.1/8", // one bad entry fails the lot
+	} {
+		_, err := LoadConfig(testEnv(map[string]string{"TRUSTED_PROXIES": raw}))
+		if err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+			t.Errorf("TRUSTED_PROXIES=%q: %v, want a start-up error naming the variable", raw, err)
+		}
+	}
+}
+
+// TestProductionNeedsAnHTTPSPublicURL: in production PUBLIC_WEB_URL must be
+// set (the localhost default would put codes and cookies on the wrong host)
+// and https, as must CONSOLE_API_URL when set; start-up fails naming the
+// variable. A DEVICEGATE_ENV typo is an error, not development mode.
+func TestProductionNeedsAnHTTPSPublicURL(t *testing.T) {
+	prod := func(kv ...string) map[string]string {
+		vars := map[string]string{"DEVICEGATE_ENV": "production", "SECRET_KEY": "production-test-secret-key-0123456789"}
+		for i := 0; i < len(kv); i += 2 {
+			vars[kv[i]] = kv[i+1]
+		}
+		return vars
+	}
+	for _, tc := range []struct {
+		vars map[string]string
+		name string
+	}{
+		{prod(), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "   "), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "http://auth.example.com"), "PUBLIC_WEB_URL"},
+		{prod("PUBLIC_WEB_URL", "https://auth.example.com", "CONSOLE_API_URL", "http://api.example.com"), "CONSOLE_API_URL"},
+		{map[string]string{"DEVICEGATE_ENV": "prod", "PUBLIC_WEB_URL": "https://auth.example.com"}, "DEVICEGATE_ENV"},
+	} {
+		_, err := LoadConfig(testEnv(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: %v, want an error naming %s", tc.vars, err, tc.name)
+		}
+	}
+	// serve refuses to start, before touching anything (were it to start, it
+	// would serve until the context ends and answer nil).
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	vars := prod("PUBLIC_WEB_URL", "http://auth.example.com", "DATABASE_URL", sqliteVars(t)["DATABASE_URL"])
+	err := run(ctx, []string{"serve"}, testEnv(vars), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PUBLIC_WEB_URL") {
+		t.Fatalf("serve in production on http: %v", err)
+	}
+	for _, vars := range []map[string]string{
+		prod("PUBLIC_WEB_URL", "https://auth.example.com"),
+		prod("PUBLIC_WEB_URL", "HTTPS://auth.example.com/", "CONSOLE_API_URL", "https://api.example.com"),
+		{"DEVICEGATE_ENV": "Development", "PUBLIC_WEB_URL": "http://localhost:8080"},
+		{}, // development, the localhost default
+	} {
+		c, err := LoadConfig(testEnv(vars))
+		if err != nil {
+			t.Errorf("%v: %v", vars, err)
+			continue
+		}
+		if c.Production != (vars["DEVICEGATE_ENV"] == "production") {
+			t.Errorf("%v: Production = %v", vars, c.Production)
+		}
 	}
 }

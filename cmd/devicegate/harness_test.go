@@ -43,18 +43,19 @@ func sqliteVars(t testing.TB) map[string]string {
 	return map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "data", "devicegate.db")}
 }
 
-// startInstance starts the service graph for vars, logging at debug level
-// into a buffer the test can read, and stops it at cleanup.
-func startInstance(t testing.TB, vars map[string]string) *instance {
+// startInstance starts the service graph for vars (plus opts, e.g. an
+// fx.Invoke reaching into the graph), logging at debug level into a buffer
+// the test can read, and stops it at cleanup.
+func startInstance(t testing.TB, vars map[string]string, opts ...fx.Option) *instance {
 	t.Helper()
 	sw := &syncWriter{}
-	in := startInstanceLog(t, vars, slog.New(slog.NewJSONHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	in := startInstanceLog(t, vars, slog.New(slog.NewJSONHandler(sw, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	in.logs = sw
 	return in
 }
 
 // startInstanceLog is startInstance logging to log (the instance keeps no logs).
-func startInstanceLog(t testing.TB, vars map[string]string, log *slog.Logger) *instance {
+func startInstanceLog(t testing.TB, vars map[string]string, log *slog.Logger, opts ...fx.Option) *instance {
 	t.Helper()
 	cfg, err := LoadConfig(testEnv(vars))
 	if err != nil {
@@ -64,7 +65,7 @@ func startInstanceLog(t testing.TB, vars map[string]string, log *slog.Logger) *i
 		t.Fatal(err)
 	}
 	var l *Listener
-	a := fx.New(serveOptions(cfg, log), fx.Populate(&l))
+	a := fx.New(serveOptions(cfg, log), fx.Populate(&l), fx.Options(opts...))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -17,8 +18,11 @@ const usage = `devicegate: OAuth 2.0 device authorization server
 Usage:
   devicegate [serve]          run the service (the default)
   devicegate migrate          apply database migrations
-  devicegate accounts create --email E --name N --password P --workspace W
-                              create a built-in account (and its workspace)
+  devicegate accounts create --email E --name N --workspace W [--password-stdin]
+                              create a built-in account (and its workspace); the
+                              password is prompted for on a terminal, or read from
+                              stdin with --password-stdin (--password P still works,
+                              with a warning)
   devicegate accounts disable --email E
                               disable an account: revoke its tokens, end its sessions
   devicegate accounts enable --email E
@@ -39,7 +43,7 @@ Configuration comes from the environment; see README.md.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := runIO(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "devicegate:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -54,8 +58,13 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// run dispatches a subcommand; it is main without the process exits, for tests.
+// run is runIO with an empty stdin (not a terminal), for tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runIO(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+// runIO dispatches a subcommand; it is main without the process exits.
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -81,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, cfg, log, stdout)
 	case "accounts":
-		return accounts(ctx, cfg, log, args, stdout)
+		return accounts(ctx, cfg, log, args, stdin, stdout, stderr)
 	case "prune":
 		return prune(ctx, cfg, log, stdout)
 	case "tokens":
@@ -97,7 +106,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdout io.Writer) error {
+func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "disable" || args[0] == "enable" || args[0] == "delete") {
 		return accountStatus(ctx, cfg, log, args, stdout)
 	}
@@ -108,16 +117,21 @@ func accounts(ctx context.Context, cfg *Config, log *slog.Logger, args []string,
 	fs.SetOutput(io.Discard)
 	email := fs.String("email", "", "account email")
 	name := fs.String("name", "", "display name")
-	password := fs.String("password", "", "password (at least 8 characters)")
+	password := fs.String("password", "", "password (at least 8 characters); visible to other users: prefer --password-stdin")
+	passwordStdin := fs.Bool("password-stdin", false, "read the password from stdin")
 	workspace := fs.String("workspace", "", "workspace to join (created when missing)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{"accounts create: " + err.Error()}
 	}
-	if *email == "" || *name == "" || *password == "" || *workspace == "" {
-		return usageError{"accounts create: --email, --name, --password and --workspace are all required"}
+	if *email == "" || *name == "" || *workspace == "" {
+		return usageError{"accounts create: --email, --name and --workspace are all required"}
+	}
+	pw, err := readPassword(*password, *passwordStdin, stdin, stderr)
+	if err != nil {
+		return err
 	}
 	return withDatabase(ctx, cfg, log, true, func(d *databaseDeps) error {
-		acct, err := d.createAccount().Execute(ctx, createAccountInput(*email, *name, *password, *workspace))
+		acct, err := d.createAccount().Execute(ctx, createAccountInput(*email, *name, pw, *workspace))
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devicegate/devicegate/adapters/gormrepo"
+	"github.com/devicegate/devicegate/adapters/redisstore"
 )
+
+// outageAnswerBound is how soon a request must be answered 503 once a
+// backend is gone: a behavioural bound (no hang), not a benchmark. A request
+// may wait out one operation timeout on each backend before it fails; the
+// slack is for a loaded 2-core CI machine.
+const outageAnswerBound = 3*(gormrepo.OpTimeout+redisstore.OpTimeout) + 2*time.Second
 
 // answer does one request and returns status, Retry-After, body and how long it took.
 func answer(t *testing.T, method, u, token string, form url.Values) (int, string, string, time.Duration) {
@@ -26,7 +35,7 @@ func answer(t *testing.T, method, u, token string, form url.Values) (int, string
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	start := time.Now()
-	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: outageAnswerBound + 10*time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
 	}
@@ -55,8 +64,8 @@ func expect503(t *testing.T, what string, code int, retry, body string, took tim
 	if code != 503 || retry == "" || !strings.Contains(body, `"status":503`) || !strings.Contains(body, "Internal Server Error") {
 		t.Fatalf("%s during the outage: %d Retry-After=%q %s", what, code, retry, body)
 	}
-	if took > 5*time.Second { // a behavioural bound (no hang), not a benchmark
-		t.Fatalf("%s took %s to fail", what, took)
+	if took > outageAnswerBound {
+		t.Fatalf("%s took %s to fail, want under %s", what, took, outageAnswerBound)
 	}
 }
 
@@ -99,7 +108,7 @@ func TestOutagesAnswer503AndRecover(t *testing.T) {
 	// not poll, checks it: polling every 200 ms would only earn slow_down.)
 	rp.start()
 	lookup := api + "/oauth/device/lookup?user_code=" + url.QueryEscape(flow["user_code"].(string))
-	eventually(t, 10*time.Second, "recovery after Redis restart", func() bool {
+	eventually(t, 30*time.Second, "recovery after Redis restart", func() bool {
 		code, _, body, _ := answer(t, "GET", lookup, "", nil)
 		return code == 200 && strings.Contains(body, `"valid":true`)
 	})
@@ -124,7 +133,7 @@ func TestOutagesAnswer503AndRecover(t *testing.T) {
 		t.Fatalf("readyz with Postgres down: %d %s", code, body)
 	}
 	proxy.restore()
-	eventually(t, 15*time.Second, "recovery after Postgres returns", func() bool {
+	eventually(t, 30*time.Second, "recovery after Postgres returns", func() bool {
 		code, _, _, _ := answer(t, "GET", api+"/oauth/authorizations", token, nil)
 		return code == 200
 	})

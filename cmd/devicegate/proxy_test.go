@@ -141,7 +141,7 @@ func (r *redisProcess) start() {
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // a loaded CI machine starts it slowly
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", r.addr(), 200*time.Millisecond); err == nil {
 			c.Close()

@@ -143,14 +143,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	status, retryAfter := s.failStatus, s.retryAfter
 	s.mu.Unlock()
 	if status != 0 {
-		if retryAfter != "" {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		code, message := "service_unavailable", "Internal Server Error"
-		if status == http.StatusTooManyRequests {
-			code, message = "rate_limited", "Too many requests; retry later."
-		}
-		writeError(w, status, code, message)
+		writeFailure(w, status, retryAfter)
 		return
 	}
 	if err := r.ParseForm(); err != nil || r.PostForm.Get("token") == "" {
@@ -189,6 +182,19 @@ func (s *Server) answer(w http.ResponseWriter, token string) {
 		body["exp"] = t.Exp.Unix()
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeFailure answers like a devicegate that is rate limiting (429) or
+// down (503 and the rest): canonical body, Retry-After when given.
+func writeFailure(w http.ResponseWriter, status int, retryAfter string) {
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	code, message := "service_unavailable", "Internal Server Error"
+	if status == http.StatusTooManyRequests {
+		code, message = "rate_limited", "Too many requests; retry later."
+	}
+	writeError(w, status, code, message)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

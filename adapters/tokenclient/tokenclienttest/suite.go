@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +19,41 @@ type Guard func(c *tokenclient.Client, scope string, next http.Handler) http.Han
 // TestMiddleware is the conformance suite for a tokenclient middleware
 // (net/http, Echo, or one you write for another framework): statuses,
 // WWW-Authenticate and Retry-After headers, the canonical error body, and
-// the principal handed to the handler.
+// the principal handed to the handler. It runs against this package's fake;
+// TestMiddlewareAgainst runs the same cases against any devicegate.
 func TestMiddleware(t *testing.T, guard Guard) {
+	srv := NewServer(testSecret)
+	defer srv.Close()
+	srv.Add("dfoa_ok", Account("tid-a", "acc-1", "a@example.com", time.Now().Add(time.Hour)))
+	srv.Add("dfoe_ok", External("tid-e", "e@corp.example", "https://idp", time.Now().Add(time.Hour)))
+	TestMiddlewareAgainst(t, Upstream{URL: srv.URL, Secret: testSecret, AccountToken: "dfoa_ok",
+		AccountPrincipal: "acc-1 tid-a", ExternalToken: "dfoe_ok", Fail: srv.Fail}, guard)
+}
+
+// Upstream is the devicegate introspection endpoint the suite's clients
+// call: the fake (NewServer) or a real devicegate (see Faults for Fail).
+type Upstream struct {
+	URL    string // base URL (tokenclient.Config.BaseURL)
+	Secret string // its INTROSPECTION_SECRET
+	// AccountToken is an active account token (scope full); the handler
+	// must see AccountPrincipal, "<account id> <token id>", for it.
+	AccountToken, AccountPrincipal string
+	// ExternalToken is an active external-SSO token (devicegate's external
+	// scopes, not apps:admin).
+	ExternalToken string
+	// Fail makes every later call answer status with the canonical error
+	// body and Retry-After: retryAfter; Fail(0, "") heals.
+	Fail func(status int, retryAfter string)
+}
+
+// TestMiddlewareAgainst runs TestMiddleware's cases against up, one at a
+// time, each with a fresh client, healing up after every case.
+func TestMiddlewareAgainst(t *testing.T, up Upstream, guard Guard) {
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, guard) })
+		t.Run(tc.name, func(t *testing.T) {
+			defer up.Fail(0, "")
+			tc.run(t, up, guard)
+		})
 	}
 }
 
@@ -30,7 +62,8 @@ const testSecret = "suite-secret"
 
 // middlewareCase is one request and what it must be answered.
 type middlewareCase struct {
-	name          string
+	name string
+	// authorization is the header sent; ACCOUNT and EXTERNAL stand for the upstream's tokens.
 	authorization string
 	fail          int  // make devicegate answer this status
 	wrongSecret   bool // configure the client with a wrong secret
@@ -40,7 +73,7 @@ type middlewareCase struct {
 	wantRetry     string // Retry-After, "" for none
 }
 
-// cases: "dfoa_ok" is an account token (scope full), "dfoe_ok" an external
+// cases: ACCOUNT is an account token (scope full), EXTERNAL an external
 // one (apps:run only); the route requires "apps:admin".
 var cases = []middlewareCase{
 	{name: "no header", wantStatus: 401, wantCode: "unauthorized", wantAuth: "Bearer"},
@@ -48,23 +81,19 @@ var cases = []middlewareCase{
 	{name: "empty bearer", authorization: "Bearer  ", wantStatus: 401, wantCode: "unauthorized", wantAuth: "Bearer"},
 	{name: "unknown token", authorization: "Bearer dfoa_nope", wantStatus: 401, wantCode: "invalid_token",
 		wantAuth: `Bearer error="invalid_token"`},
-	{name: "insufficient scope", authorization: "Bearer dfoe_ok", wantStatus: 403, wantCode: "insufficient_scope",
+	{name: "insufficient scope", authorization: "Bearer EXTERNAL", wantStatus: 403, wantCode: "insufficient_scope",
 		wantAuth: `Bearer error="insufficient_scope", scope="apps:admin"`},
-	{name: "full scope, lower-case scheme", authorization: "bearer dfoa_ok", wantStatus: 200},
-	{name: "devicegate 503", authorization: "Bearer dfoa_ok", fail: 503, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "7"},
-	{name: "devicegate 429", authorization: "Bearer dfoa_ok", fail: 429, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "7"},
-	{name: "secret rejected", authorization: "Bearer dfoa_ok", wrongSecret: true, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "2"},
+	{name: "full scope, lower-case scheme", authorization: "bearer ACCOUNT", wantStatus: 200},
+	{name: "devicegate 503", authorization: "Bearer ACCOUNT", fail: 503, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "7"},
+	{name: "devicegate 429", authorization: "Bearer ACCOUNT", fail: 429, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "7"},
+	{name: "secret rejected", authorization: "Bearer ACCOUNT", wrongSecret: true, wantStatus: 503, wantCode: "service_unavailable", wantRetry: "2"},
 }
 
-func (tc middlewareCase) run(t *testing.T, guard Guard) {
-	srv := NewServer(testSecret)
-	defer srv.Close()
-	srv.Add("dfoa_ok", Account("tid-a", "acc-1", "a@example.com", time.Now().Add(time.Hour)))
-	srv.Add("dfoe_ok", External("tid-e", "e@corp.example", "https://idp", time.Now().Add(time.Hour)))
+func (tc middlewareCase) run(t *testing.T, up Upstream, guard Guard) {
 	if tc.fail != 0 {
-		srv.Fail(tc.fail, "7")
+		up.Fail(tc.fail, "7")
 	}
-	cfg := tokenclient.Config{BaseURL: srv.URL, Secret: testSecret}
+	cfg := tokenclient.Config{BaseURL: up.URL, Secret: up.Secret}
 	if tc.wrongSecret {
 		cfg.Secret = "not-the-secret"
 	}
@@ -81,7 +110,7 @@ func (tc middlewareCase) run(t *testing.T, guard Guard) {
 	})
 	req := httptest.NewRequest(http.MethodGet, "/v1/things", nil)
 	if tc.authorization != "" {
-		req.Header.Set("Authorization", tc.authorization)
+		req.Header.Set("Authorization", strings.NewReplacer("ACCOUNT", up.AccountToken, "EXTERNAL", up.ExternalToken).Replace(tc.authorization))
 	}
 	rec := httptest.NewRecorder()
 	guard(c, "apps:admin", next).ServeHTTP(rec, req)
@@ -96,8 +125,8 @@ func (tc middlewareCase) run(t *testing.T, guard Guard) {
 		t.Errorf("Retry-After = %q, want %q", got, tc.wantRetry)
 	}
 	if tc.wantStatus == http.StatusOK {
-		if rec.Body.String() != "acc-1 tid-a" {
-			t.Errorf("handler saw principal %q, want %q", rec.Body, "acc-1 tid-a")
+		if rec.Body.String() != up.AccountPrincipal {
+			t.Errorf("handler saw principal %q, want %q", rec.Body, up.AccountPrincipal)
 		}
 		return
 	}

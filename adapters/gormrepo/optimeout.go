@@ -1,0 +1,7 @@
+package gormrepo
+
+// OpTimeout caps one request-path call of this adapter (all of its
+// statements): past it the call fails with domain.ErrUnavailable, which the
+// HTTP edge answers as 503. Exported so that outage tests elsewhere derive
+// their bounds from it instead of restating it.
+const OpTimeout = opTimeout
