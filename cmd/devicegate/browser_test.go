@@ -253,6 +253,22 @@ func TestBrowserAccountFlow(t *testing.T) {
 		drive(t, tab, chromedp.EmulateViewport(390, 844))
 	})
 
+	t.Run("dark colour scheme passes the scan too", func(t *testing.T) {
+		c := startCLI(t, srv.Base, "ada's laptop", "198.51.100.20")
+		dark := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}
+		if _, err := chromedp.Call(tab, emulation.SetEmulatedMedia, dark); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		drive(t, tab, chromedp.Navigate(onBase(t, c.complete, srv.Base)))
+		waitView(t, tab, "confirm")
+		evalTrue(t, tab, "dark scheme applied", `getComputedStyle(document.body).backgroundColor === "rgb(18, 18, 18)"`)
+		checkView(t, tab, "confirm-dark")
+		drive(t, tab, chromedp.Click(chromedp.CSS("#confirm-yes")))
+		waitView(t, tab, "authorize")
+		checkView(t, tab, "authorize-dark")
+	})
+
 	t.Run("sign out", func(t *testing.T) {
 		drive(t, tab, chromedp.Navigate(srv.Base+"/device"))
 		waitView(t, tab, "entry")

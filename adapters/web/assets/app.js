@@ -209,7 +209,11 @@
     }
     function account() {
       if (!st.profile) { toSignIn(); return; }
-      if (!st.lookup.created_at) { lookup(false); return; } // looked up before signing in
+      if (!st.lookup.created_at) { // looked up before signing in, or the session just ended
+        if (st.relooked) { show("session"); return; }
+        st.relooked = true; lookup(false); return;
+      }
+      st.relooked = false;
       show("authorize"); renderAuthorize();
     }
     function ago(iso) {
