@@ -67,6 +67,13 @@ func openConfirmed(t *testing.T, tab context.Context, c *cli, base string) {
 	drive(t, tab, chromedp.Click(chromedp.CSS("#confirm-yes")))
 }
 
+// browserLogin signs the tab in through the console API (as /signin's script does).
+func browserLogin(t *testing.T, tab context.Context, base string) {
+	t.Helper()
+	evalTrue(t, tab, "signed in again", `fetch("/console/api/login", {method: "POST", headers: {"Content-Type": "application/json"},
+		body: JSON.stringify({email: `+jsonString(webEmail)+`, password: `+jsonString(webPassword)+`})}).then(function (r) { return r.ok; })`)
+}
+
 // wantPoll polls once and checks the OAuth answer.
 func wantPoll(t *testing.T, c *cli, status int, errCode string) map[string]any {
 	t.Helper()
@@ -239,6 +246,19 @@ func TestBrowserAccountFlow(t *testing.T) {
 		drive(t, tab, chromedp.Click(chromedp.CSS("#approve")))
 		waitView(t, tab, "success")
 		wantPoll(t, c, 200, "")
+	})
+
+	t.Run("a session that ends while the code is being confirmed leads to signing in again", func(t *testing.T) {
+		c := startCLI(t, srv.Base, "ada's laptop", "")
+		drive(t, tab, chromedp.Navigate(onBase(t, c.complete, srv.Base)))
+		waitView(t, tab, "confirm")
+		evalTrue(t, tab, "signed in", `!document.getElementById("who").hidden`)
+		if _, err := chromedp.Call(tab, network.DeleteCookies, network.DeleteCookiesParams{Name: "devicegate_session", URL: srv.Base + "/"}); err != nil {
+			t.Fatal(err)
+		}
+		drive(t, tab, chromedp.Click(chromedp.CSS("#confirm-yes")))
+		waitView(t, tab, "session")
+		browserLogin(t, tab, srv.Base)
 	})
 
 	t.Run("works at 320 px wide", func(t *testing.T) {
