@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Browser-test fixtures.
@@ -287,6 +288,21 @@ func TestBrowserAccountFlow(t *testing.T) {
 		drive(t, tab, chromedp.Click(chromedp.CSS("#confirm-yes")))
 		waitView(t, tab, "authorize")
 		checkView(t, tab, "authorize-dark")
+	})
+
+	t.Run("keyboard only, with visible focus", func(t *testing.T) {
+		c := startCLI(t, srv.Base, "ada's laptop", "")
+		drive(t, tab, chromedp.Navigate(srv.Base+"/device"))
+		waitView(t, tab, "entry")
+		evalTrue(t, tab, "the code field has focus", `document.activeElement.id === "code"`)
+		drive(t, tab, chromedp.KeyEvent(typed(c.userCode)+"\r"))
+		waitView(t, tab, "authorize")
+		drive(t, tab, chromedp.KeyEvent(kb.Tab))
+		evalTrue(t, tab, "Tab reaches Authorize", `document.activeElement.id === "approve"`)
+		evalTrue(t, tab, "focus is visible", `document.activeElement.matches(":focus-visible") && getComputedStyle(document.activeElement).outlineStyle === "solid"`)
+		drive(t, tab, chromedp.KeyEvent("\r"))
+		waitView(t, tab, "success")
+		wantPoll(t, c, 200, "")
 	})
 
 	t.Run("sign out", func(t *testing.T) {
