@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	_ "github.com/glebarez/go-sqlite" // the test opens the instance's SQLite file
 )
 
 // Browser-test fixtures.
@@ -28,7 +30,12 @@ const (
 // X-Forwarded-For; the browser, sending none, stays on 127.0.0.0/24.
 func webServer(t *testing.T, extra map[string]string) *instance {
 	t.Helper()
-	vars := sqliteVars(t)
+	return webServerVars(t, sqliteVars(t), extra)
+}
+
+// webServerVars is webServer on the given base configuration.
+func webServerVars(t *testing.T, vars, extra map[string]string) *instance {
+	t.Helper()
 	vars["TRUSTED_PROXIES"] = "127.0.0.1/32"
 	for k, v := range extra {
 		vars[k] = v
@@ -376,7 +383,8 @@ func TestBrowserFraming(t *testing.T) {
 }
 
 // TestBrowserErrorViews: the rate-limited views (lookup and sign-in, each with
-// when to retry) and the lookup-failed view.
+// when to retry), the lookup-failed view and the error view (an account that
+// can no longer approve).
 func TestBrowserErrorViews(t *testing.T) {
 	srv := webServer(t, nil)
 	tab := newTab(t, 390, 844)
@@ -436,5 +444,28 @@ func TestBrowserErrorViews(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#entry-form button[type=submit]")))
 		waitView(t, tab, "lookupfailed")
 		checkView(t, tab, "lookupfailed")
+	})
+
+	t.Run("an account disabled after signing in cannot approve", func(t *testing.T) {
+		vars := sqliteVars(t)
+		srv := webServerVars(t, vars, nil) // the limits above are spent on the first server
+		c := startCLI(t, srv.Base, "ada's laptop", "")
+		drive(t, tab, chromedp.Navigate(srv.Base+"/device"))
+		browserLogin(t, tab, srv.Base)
+		openConfirmed(t, tab, c, srv.Base)
+		waitView(t, tab, "authorize")
+		// What an operator's disable does to the row (the accounts table of SPEC 7.1).
+		db, err := sql.Open("sqlite", strings.TrimPrefix(vars["DATABASE_URL"], "sqlite:")+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE accounts SET status = 'disabled' WHERE email = ?`, webEmail); err != nil {
+			t.Fatal(err)
+		}
+		drive(t, tab, chromedp.Click(chromedp.CSS("#approve")))
+		waitView(t, tab, "error")
+		checkView(t, tab, "error")
+		wantPoll(t, c, 400, "authorization_pending")
 	})
 }
