@@ -251,6 +251,11 @@
       });
     }
 
+    // "Requested 2 minutes ago" keeps counting while the person reads.
+    setInterval(function () {
+      if (document.body.getAttribute("data-current") === "authorize") { $("az-when").textContent = ago(st.lookup.created_at); }
+    }, 30000);
+
     // Start: who is signed in, then the code from the link (confirmed first), or the entry view.
     call("GET", "/console/api/account/profile").then(function (r) {
       if (r.status === 200) {
