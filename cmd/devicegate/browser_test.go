@@ -179,6 +179,25 @@ func TestBrowserAccountFlow(t *testing.T) {
 		wantPoll(t, c, 400, "access_denied")
 	})
 
+	t.Run("a pasted code is cleaned up", func(t *testing.T) {
+		c := startCLI(t, srv.Base, "ada's laptop", "")
+		drive(t, tab, chromedp.Navigate(srv.Base+"/device"))
+		waitView(t, tab, "entry")
+		pasted := "  " + strings.ToLower(c.userCode[:4]) + " - " + strings.ToLower(c.userCode[5:]) + "\n"
+		evalTrue(t, tab, "paste handled", `(function () {
+			var dt = new DataTransfer(); dt.setData("text/plain", `+jsonString(pasted)+`);
+			var ev = new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true});
+			return !document.getElementById("code").dispatchEvent(ev);
+		})()`)
+		if v := eval[string](t, tab, `document.getElementById("code").value`); v != c.userCode {
+			t.Fatalf("pasting %q shows %q, want %q", pasted, v, c.userCode)
+		}
+		drive(t, tab, chromedp.Click(chromedp.CSS("#entry-form button[type=submit]")))
+		waitView(t, tab, "authorize")
+		drive(t, tab, chromedp.Click(chromedp.CSS("#deny")))
+		waitView(t, tab, "denied")
+	})
+
 	t.Run("an already used code says so", func(t *testing.T) {
 		c := startCLI(t, srv.Base, "ada's laptop", "")
 		other := newBrowser(t, srv.Base)
