@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -22,6 +23,11 @@ type LookupOutput struct {
 	ExpiresRemaining int
 	ClientID         string // "" -> null
 	DeviceLabel      string
+	// CreatedAt and RequestNetwork (the creating client's domain.CoarseNetwork,
+	// never its address) describe a pending request for a signed-in approver;
+	// the HTTP adapter shows them only to a console session (SPEC 8).
+	CreatedAt      time.Time
+	RequestNetwork string
 }
 
 // Execute looks a user code up.
@@ -47,5 +53,6 @@ func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOut
 	if f.Status != domain.FlowPending {
 		return LookupOutput{ClientID: f.ClientID}, nil
 	}
-	return LookupOutput{Valid: true, ExpiresRemaining: f.Remaining(now), ClientID: f.ClientID, DeviceLabel: f.DeviceLabel}, nil
+	return LookupOutput{Valid: true, ExpiresRemaining: f.Remaining(now), ClientID: f.ClientID, DeviceLabel: f.DeviceLabel,
+		CreatedAt: f.CreatedAt, RequestNetwork: domain.CoarseNetwork(f.CreatedIP)}, nil
 }

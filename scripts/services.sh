@@ -2,7 +2,8 @@
 # Makes sure the services the tests need are up on this machine: PostgreSQL on
 # 127.0.0.1:5432 (role postgres, database test, trust auth) and Redis on
 # 127.0.0.1:6379, plus redis-server/redis-cli binaries for the cluster and outage
-# tests. Starts them when installed but stopped; installs them with apt-get when
+# tests, and chromium (with npm, for axe-core) for the page's browser tests.
+# Starts them when installed but stopped; installs them with apt-get when
 # absent (root only). Prints one line per service; exits non-zero if one is still down.
 set -uo pipefail
 
@@ -65,7 +66,21 @@ ensure_redis() {
   log "redis up (127.0.0.1:6379, $(redis-server --version | awk '{print $3}'))"
 }
 
+# The page's browser tests (cmd/devicegate/browser_test.go) drive Debian's chromium;
+# a CJK font lets the Chinese views render, and npm fetches axe-core for their
+# accessibility scan (into the user cache, on first use).
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing chromium"; apt_install chromium fonts-wqy-microhei || { log "chromium install failed"; return 1; }
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing npm (fetches axe-core)"; apt_install npm || { log "npm install failed"; return 1; }
+  fi
+  log "chromium ready ($(command -v chromium))"
+}
+
 rc=0
 ensure_postgres || rc=1
 ensure_redis || rc=1
+ensure_chromium || rc=1
 exit $rc

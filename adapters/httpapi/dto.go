@@ -92,6 +92,12 @@ type lookupResponse struct {
 	ExpiresRemaining int     `json:"expires_in_remaining"`
 	ClientID         *string `json:"client_id"`
 	DeviceLabel      string  `json:"device_label,omitempty"`
+	// The request details below go only to a console session (SPEC 8): when
+	// the request was made and the coarse networks (never an address) of the
+	// requesting client and of the approver, for the page's mismatch warning.
+	CreatedAt       string `json:"created_at,omitempty"`
+	RequestNetwork  string `json:"request_network,omitempty"`
+	ApproverNetwork string `json:"approver_network,omitempty"`
 }
 
 // statusResponse is {"status": "..."} (approve, deny, revoke).

@@ -138,6 +138,9 @@ func (s *server) lookup(c echo.Context) error {
 	body := lookupResponse{Valid: out.Valid, ExpiresRemaining: out.ExpiresRemaining, ClientID: nullable(out.ClientID)}
 	if out.Valid {
 		body.DeviceLabel = out.DeviceLabel
+		if err := s.lookupDetails(c, out, &body); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, body)
 }

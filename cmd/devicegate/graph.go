@@ -21,6 +21,7 @@ import (
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/redisstore"
 	"github.com/devicegate/devicegate/adapters/slogaudit"
+	"github.com/devicegate/devicegate/adapters/web"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -145,12 +146,19 @@ func newUseCases(d useCaseDeps) useCases {
 	}
 }
 
-func newEcho(cfg *Config, h httpapi.Handlers) *echo.Echo {
-	return httpapi.New(httpapi.Config{
+func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
+	e := httpapi.New(httpapi.Config{
 		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
 		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
 	}, h)
+	// The SSO choice stays off until the SSO endpoints (SPEC 1 rows 6-9) are served.
+	pages, err := web.New(web.Config{SSOEnabled: false})
+	if err != nil {
+		return nil, err
+	}
+	pages.Register(e)
+	return e, nil
 }
 
 // runWorkers runs the last_used_at flusher, the daily pruner and the
