@@ -31,6 +31,7 @@ type rateLog struct {
 	times  []int64
 	window int64
 	queued int64
+	inline [2]int64 // times' first backing array: most logs hold a request or two
 }
 
 // expiry is one queued moment at which lg may have emptied.
@@ -97,6 +98,7 @@ func (l *RateLimiter) Allow(_ context.Context, b domain.RateBucket, key string, 
 	lg := s.logs[k]
 	if lg == nil {
 		lg = &rateLog{key: k}
+		lg.times = lg.inline[:0]
 		s.logs[k] = lg
 	}
 	lg.window = window

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -28,11 +29,16 @@ func BenchmarkRateLimiterLiveKeys(b *testing.B) {
 				buf = strconv.AppendInt(append(buf[:0], prefix), int64(i), 10)
 				return string(buf)
 			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
 			for i := range n { // n logs spread over the window that ends at t0
 				if _, err := l.Allow(ctx, bucket, key('p', i), t0.Add(-bucket.Window+time.Duration(i+1)*step)); err != nil {
 					b.Fatal(err)
 				}
 			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -42,6 +48,7 @@ func BenchmarkRateLimiterLiveKeys(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heapB/livekey")
 			if live := l.Len(); live > 2*n {
 				b.Fatalf("%d live logs after the run, want about %d", live, n)
 			}
