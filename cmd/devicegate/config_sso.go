@@ -21,8 +21,8 @@ type OIDCConfig struct {
 // Enabled reports whether the relay is configured.
 func (o OIDCConfig) Enabled() bool { return o.Issuer != "" }
 
-// oidcVars are the relay's variables, for "set without OIDC_ISSUER" checks.
-var oidcVars = []string{"OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPES"}
+// oidcOnlyVars are the relay's variables, for "set without OIDC_ISSUER" checks.
+var oidcOnlyVars = []string{"OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPES"}
 
 // checkSSO validates the external-SSO settings (SPEC 2.6, 7.2, 9) and
 // returns one message per problem, each naming its variable. Configuring
@@ -49,7 +49,7 @@ func (c *Config) checkSSO(getenv func(string) string) []string {
 func (c *Config) loadOIDC(getenv func(string) string) []string {
 	issuer := strings.TrimSpace(getenv("OIDC_ISSUER"))
 	if issuer == "" {
-		for _, v := range oidcVars {
+		for _, v := range oidcOnlyVars {
 			if strings.TrimSpace(getenv(v)) != "" {
 				return []string{v + ": set, but OIDC_ISSUER is not; set OIDC_ISSUER to enable the OpenID Connect relay, or unset " + v}
 			}

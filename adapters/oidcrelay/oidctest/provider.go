@@ -51,13 +51,13 @@ type Provider struct {
 
 	key, foreign *rsa.PrivateKey
 
-	mu      sync.Mutex
-	b       Behaviour
-	codes   map[string]grant // code -> the authorization it stands for
-	tokens  map[string]Behaviour
-	redeems int
-	down    bool
-	authURL string // the last authorize request's URL
+	mu            sync.Mutex
+	b             Behaviour
+	codes         map[string]grant // code -> the authorization it stands for
+	tokens        map[string]Behaviour
+	tokenRequests int
+	down          bool
+	authURL       string // the last authorize request's URL
 }
 
 type grant struct {
@@ -111,8 +111,8 @@ func (p *Provider) Set(b Behaviour) { p.mu.Lock(); p.b = b; p.mu.Unlock() }
 // SetDown makes every endpoint answer 503 (down) or serve again.
 func (p *Provider) SetDown(down bool) { p.mu.Lock(); p.down = down; p.mu.Unlock() }
 
-// Redeems counts the codes the token endpoint accepted.
-func (p *Provider) Redeems() int { p.mu.Lock(); defer p.mu.Unlock(); return p.redeems }
+// TokenRequests counts the token endpoint's requests, accepted or not.
+func (p *Provider) TokenRequests() int { p.mu.Lock(); defer p.mu.Unlock(); return p.tokenRequests }
 
 // LastAuthorize is the URL of the last authorize request.
 func (p *Provider) LastAuthorize() *url.URL {
@@ -165,6 +165,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 // token redeems a code once, for this client with its secret (basic or
 // post), the same redirect URI, and the verifier of the code's challenge.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.tokenRequests++
+	p.mu.Unlock()
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, 400, "invalid_request")
 		return
@@ -193,7 +196,6 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, 400, "invalid_grant")
 		return
 	}
-	p.redeems++
 	access := randomString(p.t)
 	p.tokens[access] = g.b
 	w.Header().Set("Cache-Control", "no-store")
