@@ -25,10 +25,10 @@ const DefaultScopes = "openid email profile"
 // Timeout bounds each call to the provider (discovery, token, JWKS, userinfo).
 const Timeout = 10 * time.Second
 
-// retryAfterFailure is how long a failed discovery is remembered before the
-// next request tries again, so a provider that is down is not hammered by
-// every sign-in attempt.
-const retryAfterFailure = 5 * time.Second
+// RetryPause is how long a failed discovery is remembered before a request
+// tries again, so a provider that is down is not hammered by every sign-in
+// attempt (requests in the pause fail at once).
+const RetryPause = 2 * time.Second
 
 // Config is the relay's configuration (OIDC_* and the callback URL built
 // from CONSOLE_API_URL).
@@ -104,7 +104,7 @@ func (r *Relay) Discover(ctx context.Context) (*oidc.Provider, error) {
 	if r.provider != nil {
 		return r.provider, nil
 	}
-	if !r.failedAt.IsZero() && r.now().Sub(r.failedAt) < retryAfterFailure {
+	if !r.failedAt.IsZero() && r.now().Sub(r.failedAt) < RetryPause {
 		return nil, fmt.Errorf("discovery failed recently: %w", r.lastErr)
 	}
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, r.client), Timeout)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devicegate/devicegate/adapters/oidcrelay"
 	"github.com/devicegate/devicegate/adapters/oidcrelay/oidctest"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -215,5 +216,47 @@ func TestOIDCNeedsNoLicense(t *testing.T) {
 				t.Fatalf("sign-in: %q", loc)
 			}
 		})
+	}
+}
+
+// TestOIDCProviderDownAtStart: a provider that is down when devicegate starts
+// does not fail start-up (a warning says discovery will be retried);
+// sso-initiate answers 502 sso_initiate_failed while it is down, and signs
+// in once it is back, with no restart.
+func TestOIDCProviderDownAtStart(t *testing.T) {
+	p := newOIDCProvider(t)
+	p.SetDown(true)
+	in := startInstance(t, oidcVars(sqliteVars(t), p))
+	_, userCode := startDeviceFlow(t, in.Base, "provider down at start")
+	b := newSSOBrowser(t, in.Base)
+	initiate := in.Base + "/openapi/v1/oauth/device/sso-initiate?user_code=" + userCode
+	if resp, body := b.get(initiate); resp.StatusCode != http.StatusBadGateway || jsonField(t, body, "code") != "sso_initiate_failed" ||
+		jsonField(t, body, "message") == "" || strings.Contains(string(body), p.Issuer()) {
+		t.Fatalf("sso-initiate while the provider is down: %d %s", resp.StatusCode, body)
+	}
+	// The start-up attempt runs in the background: wait for its warning
+	// (bounded by the relay's own timeout, with slack).
+	for warned := time.Now().Add(oidcrelay.Timeout + 10*time.Second); !strings.Contains(in.logs.String(), "sso-initiate retries it on first use"); {
+		if time.Now().After(warned) {
+			t.Fatal("no start-up warning about the failed discovery")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.SetDown(false)
+	// Retry until the relay's pause after a failure has passed (bounded
+	// generously for a loaded machine; no timing is asserted).
+	deadline := time.Now().Add(10*oidcrelay.RetryPause + 20*time.Second)
+	for {
+		resp, body := b.get(initiate)
+		if resp.StatusCode == http.StatusFound {
+			break
+		}
+		if resp.StatusCode != http.StatusBadGateway || time.Now().After(deadline) {
+			t.Fatalf("sso-initiate after the provider came back: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(oidcrelay.RetryPause / 4)
+	}
+	if loc := b.signIn(userCode); loc != "/device?sso_verified=1" {
+		t.Fatalf("sign-in after recovery: %q", loc)
 	}
 }
