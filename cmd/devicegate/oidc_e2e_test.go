@@ -157,6 +157,11 @@ func oidcReplays(t *testing.T, in *instance, p oidcIdP) {
 		t.Fatal("a replayed state reached the provider's token endpoint")
 	}
 	cbq, _ := url.Parse(b.lastCallback)
+	for _, v := range []string{cbq.Query().Get("code"), cbq.Query().Get("state")} {
+		if v == "" || strings.Contains(in.logs.String(), v) {
+			t.Fatal("the provider's code or the state reached the logs")
+		}
+	}
 	state := cbq.Query().Get("state")
 	parts := strings.Split(state, ".")
 	forged := porttest.ForgeHS256(t, "another-secret-key-0123456789", map[string]any{"alg": "HS256", "kid": porttest.SignerKID, "typ": "JWT"},
@@ -208,8 +213,11 @@ func TestOIDCNeedsNoLicense(t *testing.T) {
 				t.Fatalf("approval-context: %d %s, want 401", resp.StatusCode, body)
 			}
 			if resp, _ := b.get(in.Base + "/openapi/v1/oauth/device/oidc-callback?code=x&state=y"); resp.StatusCode != 302 ||
-				resp.Header.Get("Location") != oidcCallbackFailed {
-				t.Fatalf("callback: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+				resp.Header.Get("Location") != oidcCallbackFailed || resp.Header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("callback: %d %q %q", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Cache-Control"))
+			}
+			if resp, _ := b.do(http.MethodPost, in.Base+"/openapi/v1/oauth/device/oidc-callback?code=x&state=y", nil, nil); resp.StatusCode != 405 {
+				t.Fatalf("POST callback: %d, want 405 (GET only)", resp.StatusCode)
 			}
 			_, userCode := startDeviceFlow(t, in.Base, "license-free")
 			if loc := b.signIn(userCode); loc != "/device?sso_verified=1" {
