@@ -17,7 +17,7 @@ import (
 func Module(cfg Config) fx.Option {
 	return fx.Module("oidcrelay",
 		fx.Provide(
-			fx.Annotate(func(clock ports.Clock) (*Relay, error) { return New(cfg, clock.Now) }),
+			func(clock ports.Clock) (*Relay, error) { return New(cfg, clock.Now) },
 			func(r *Relay) ports.SSOGateway { return r },
 			func(r *Relay) ports.SSORelay { return r },
 		),
