@@ -239,10 +239,11 @@ func (r *Relay) derive(envNonce string) (verifier, nonce string) {
 func exchangeReason(err error) string {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		if re.ErrorCode != "" {
-			return fmt.Sprintf("provider answered %d %.64q", re.Response.StatusCode, re.ErrorCode)
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
 		}
-		return fmt.Sprintf("provider answered %d", re.Response.StatusCode)
+		return fmt.Sprintf("provider answered %d %.64q", status, re.ErrorCode)
 	}
 	return err.Error()
 }
