@@ -92,9 +92,9 @@ func (c *command) logout(args []string) error {
 		case *force && c.ctx.Err() == nil:
 			revoked, note = false, fmt.Sprintf("NOT revoked (%v); it stays valid on the server until it expires or is revoked from another device", err)
 		case errors.Is(err, deviceclient.ErrUnreachable):
-			return fmt.Errorf("%w; the token is kept (logout --force forgets it anyway)", err)
+			return fmt.Errorf("%w; the token is kept (logout --force forgets it anyway)", c.refused(err))
 		default:
-			return err
+			return c.refused(err)
 		}
 	}
 	if err := c.store.Delete(c.server); err != nil {
