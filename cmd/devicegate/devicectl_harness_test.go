@@ -63,7 +63,9 @@ func (d *devicectl) startLogin(args ...string) *pendingLogin {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &pendingLogin{out: &syncWriter{}, errOut: &syncWriter{}, done: make(chan int, 1), cancel: cancel}
 	d.t.Cleanup(cancel)
-	go func() { p.done <- ctlcli.Run(ctx, append([]string{"login", "--json"}, args...), d.cliEnv(), p.out, p.errOut) }()
+	go func() {
+		p.done <- ctlcli.Run(ctx, append([]string{"login", "--json"}, args...), d.cliEnv(), p.out, p.errOut)
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		line, _, _ := strings.Cut(p.out.String(), "\n")
