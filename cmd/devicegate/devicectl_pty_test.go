@@ -74,7 +74,9 @@ func TestDevicectlOnATerminal(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("login did not finish")
 	}
-	waitFor(t, func() bool { return strings.Contains(screen.String(), "Signed in to "+base+" as Test User <ada@example.com>") }, &screen)
+	waitFor(t, func() bool {
+		return strings.Contains(screen.String(), "Signed in to "+base+" as Test User <ada@example.com>")
+	}, &screen)
 	final := screen.String()
 	if i, j := strings.LastIndex(final, "Waiting for approval"), strings.LastIndex(final, "\r\x1b[2KSigned in"); i < 0 || j < i {
 		t.Fatalf("the status line was not erased before the result:\n%q", final[max(0, len(final)-400):])
