@@ -52,13 +52,13 @@ func (c *command) whoami(args []string) error {
 	if me.SubjectType == "external_sso" {
 		who += " (single sign-on via " + me.SubjectIssuer + ")"
 	}
-	fmt.Fprintf(c.stdout, "Signed in to %s as %s\n", c.server, who)
+	fmt.Fprintf(c.stdout, "Signed in to %s as %s\n", c.server, oneLine(who))
 	for _, w := range me.Workspaces {
 		def := ""
 		if me.DefaultWorkspaceID != nil && *me.DefaultWorkspaceID == w.ID {
 			def = ", default"
 		}
-		fmt.Fprintf(c.stdout, "  workspace %s (%s%s)\n", w.Name, w.Role, def)
+		fmt.Fprintf(c.stdout, "  workspace %s (%s%s)\n", oneLine(w.Name), oneLine(w.Role), def)
 	}
 	fmt.Fprintf(c.stdout, "This device: %q, client %s, token expires %s\n",
 		tok.DeviceLabel, tok.ClientID, tok.ExpiresAt.Local().Format("2006-01-02 15:04"))

@@ -50,6 +50,8 @@ func (c *command) login(args []string) error {
 		return fmt.Errorf("asking %s for a code: %w", server, err)
 	}
 	da := l.Auth
+	// What the server sent reaches a terminal: no control characters.
+	da.UserCode, da.VerificationURI, da.VerificationURIComplete = oneLine(da.UserCode), oneLine(da.VerificationURI), oneLine(da.VerificationURIComplete)
 	open := da.VerificationURIComplete
 	if open == "" {
 		open = da.VerificationURI
@@ -110,6 +112,7 @@ func (c *command) login(args []string) error {
 	if tok.Account != nil && tok.Account.Name != "" {
 		who = fmt.Sprintf("%s <%s>", tok.Account.Name, tok.Account.Email)
 	}
+	who = oneLine(who)
 	fmt.Fprintf(c.stdout, "Signed in to %s as %s.\nToken saved in %s (expires %s).\n",
 		server, who, path, tok.ExpiresAt.Local().Format("2006-01-02 15:04"))
 	return nil

@@ -75,7 +75,7 @@ func (s Store) Load(server string) (*Token, error) {
 	}
 	var t Token
 	if err := json.Unmarshal(b, &t); err != nil || t.AccessToken == "" {
-		return nil, fmt.Errorf("%s is damaged (sign in again): %v", p, err)
+		return nil, fmt.Errorf("%s holds no readable token: sign in again (devicectl login --server %s)", p, server)
 	}
 	return &t, nil
 }
