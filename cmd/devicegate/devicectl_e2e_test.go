@@ -107,6 +107,17 @@ func TestDevicectlEndToEnd(t *testing.T) {
 		t.Fatalf("logout of a refused token: %d %q %v", code, out, dirState(t, desktop.dir()))
 	}
 
+	// A phone signs in and revokes its own session: that signs it out.
+	phone := newDevicectl(t, nil)
+	p = phone.startLogin("--server", base, "--label", "phone")
+	approveVia(t, base, "ada@example.com", p.UserCode, "phone", true)
+	if code, done = p.wait(t); code != 0 {
+		t.Fatalf("phone login: %d %v", code, done)
+	}
+	if code, out, _ := phone.run("sessions", "revoke", done["token_id"].(string), "--json"); code != 0 || lastJSON(t, out)["signed_out"] != true || len(dirState(t, phone.dir())) != 0 {
+		t.Fatalf("revoking this device's own session: %d %q %v", code, out, dirState(t, phone.dir()))
+	}
+
 	// The laptop logs out: the server revokes the token, the file is gone.
 	if code, out, _ := laptop.run("logout"); code != 0 || !strings.Contains(out, "token revoked") {
 		t.Fatalf("logout: %d %q", code, out)
