@@ -9,9 +9,10 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run:
 	$(GO) run ./cmd/devicegate serve
 
-## build: the binary at bin/devicegate
+## build: the binaries at bin/devicegate (the service) and bin/devicectl (the reference CLI)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicegate ./cmd/devicegate
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicectl ./cmd/devicectl
 
 ## test: every test, with -race, against real Postgres and Redis (started or installed when missing)
 test: check-deps

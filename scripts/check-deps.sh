@@ -27,5 +27,9 @@ for pkg in $(go list ./adapters/... | grep -v '/adapters/oidcrelay$'); do
     echo "check-deps: $pkg imports go-oidc or go-jose (only adapters/oidcrelay may)"; status=1
   fi
 done
-[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, go-oidc, fx; only jwssigner imports jwx, only oidcrelay go-oidc)"
+# devicectl is a client of the public API only: the standard library, oauth2, a QR encoder, x/term.
+ctl=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/devicectl/... |
+  grep -Ev '^(github.com/devicegate/devicegate/cmd/devicectl($|/)|golang.org/x/oauth2($|/)|golang.org/x/term$|golang.org/x/sys/|github.com/skip2/go-qrcode($|/))' || true)
+if [ -n "$ctl" ]; then echo "check-deps: cmd/devicectl imports more than its public-API client may:"; echo "$ctl" | sed 's/^/  /'; status=1; fi
+[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, go-oidc, fx; only jwssigner imports jwx, only oidcrelay go-oidc; devicectl imports no server package)"
 exit $status
