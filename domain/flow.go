@@ -19,9 +19,15 @@ const (
 
 // Flow timing constants (SPEC 2.2, 2.3).
 const (
-	FlowLifetime     = 900 * time.Second
-	DefaultInterval  = 5 * time.Second
-	SlowDownStep     = 5 * time.Second
+	FlowLifetime    = 900 * time.Second
+	DefaultInterval = 5 * time.Second
+	SlowDownStep    = 5 * time.Second
+	// PollTolerance is how much earlier than the interval a poll may arrive
+	// and still be on time. Standard clients (golang.org/x/oauth2) poll on a
+	// ticker, so network jitter alone makes some gaps a few milliseconds
+	// short of the interval; without a tolerance such a client would be told
+	// slow_down and then wait twice as long for no fault of its own.
+	PollTolerance    = 500 * time.Millisecond
 	ClaimLease       = 30 * time.Second
 	MaxDeviceLabel   = 255
 	GrantTypeDevice  = "urn:ietf:params:oauth:grant-type:device_code"
@@ -118,7 +124,7 @@ func Poll(f *Flow, req PollRequest, now time.Time) PollStep {
 		return PollStep{Err: ErrVerifierMismatch}
 	}
 	next := *f
-	tooSoon := !f.LastPolledAt.IsZero() && now.Sub(f.LastPolledAt) < f.Interval
+	tooSoon := !f.LastPolledAt.IsZero() && now.Sub(f.LastPolledAt) < f.Interval-PollTolerance
 	next.LastPolledAt = now
 	if tooSoon {
 		next.Interval += SlowDownStep

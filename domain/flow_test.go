@@ -48,6 +48,10 @@ func TestPollRules(t *testing.T) {
 		{"first poll pending", pending(), "difyctl", t0, domain.ErrAuthorizationPending, false, true, domain.FlowPending, 5 * time.Second},
 		{"too soon", polled(pending(), t0), "difyctl", t0.Add(4 * time.Second), domain.ErrSlowDown, false, true, domain.FlowPending, 10 * time.Second},
 		{"on time", polled(pending(), t0), "difyctl", t0.Add(5 * time.Second), domain.ErrAuthorizationPending, false, true, domain.FlowPending, 5 * time.Second},
+		// A client on a ticker arrives a little early now and then (network
+		// jitter): within domain.PollTolerance of the interval is on time.
+		{"within the tolerance", polled(pending(), t0), "difyctl", t0.Add(5*time.Second - domain.PollTolerance), domain.ErrAuthorizationPending, false, true, domain.FlowPending, 5 * time.Second},
+		{"just past the tolerance", polled(pending(), t0), "difyctl", t0.Add(5*time.Second - domain.PollTolerance - time.Millisecond), domain.ErrSlowDown, false, true, domain.FlowPending, 10 * time.Second},
 		{"too soon beats approved", polled(withStatus(domain.FlowApproved), t0), "difyctl", t0.Add(time.Second), domain.ErrSlowDown, false, true, domain.FlowApproved, 10 * time.Second},
 		{"denied", withStatus(domain.FlowDenied), "difyctl", t0, domain.ErrAccessDenied, true, false, "", 0},
 		{"approved claims", withStatus(domain.FlowApproved), "difyctl", t0, nil, false, true, domain.FlowClaimed, 5 * time.Second},

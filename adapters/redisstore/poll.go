@@ -28,7 +28,8 @@ func (s *Flows) Poll(ctx context.Context, deviceCodeHash string, req domain.Poll
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	args := []string{req.ClientID, req.ClaimID, strconv.FormatInt(now.UnixMilli(), 10),
-		msArg(domain.SlowDownStep), strconv.FormatInt(now.Add(domain.ClaimLease).UnixMilli(), 10), req.VerifierChallenge}
+		msArg(domain.SlowDownStep), strconv.FormatInt(now.Add(domain.ClaimLease).UnixMilli(), 10), req.VerifierChallenge,
+		msArg(domain.PollTolerance)}
 	arr, err := pollScript.Exec(ctx, s.c, []string{s.keys.flow(deviceCodeHash)}, args).ToArray()
 	if err != nil {
 		return domain.Flow{}, wrapErr(err)

@@ -162,11 +162,15 @@ func flowPollSlowDown(t *testing.T, s ports.Flows) {
 	t2 := t1.Add(6 * time.Second) // past the old 5 s, before the new 10 s
 	stWantErr(t, "poll after 6 s (interval 10 s)", c.poll(FlowClient, "x", t2), domain.ErrSlowDown)
 	interval(15 * time.Second)
-	t3 := t2.Add(15*time.Second - time.Millisecond)
-	stWantErr(t, "poll 1 ms before the interval", c.poll(FlowClient, "x", t3), domain.ErrSlowDown)
+	t3 := t2.Add(15*time.Second - domain.PollTolerance - time.Millisecond)
+	stWantErr(t, "poll 1 ms before the interval's tolerance", c.poll(FlowClient, "x", t3), domain.ErrSlowDown)
 	interval(20 * time.Second)
 	t4 := t3.Add(20 * time.Second) // exactly the interval: not too soon
 	stWantErr(t, "poll exactly at the interval", c.poll(FlowClient, "x", t4), domain.ErrAuthorizationPending)
+	interval(20 * time.Second)
+	// A ticker-driven client arriving a little early (jitter) is on time.
+	t4 = t4.Add(20*time.Second - domain.PollTolerance)
+	stWantErr(t, "poll early by exactly the tolerance", c.poll(FlowClient, "x", t4), domain.ErrAuthorizationPending)
 	interval(20 * time.Second)
 	stWantErr(t, "poll after the interval", c.poll(FlowClient, "x", t4.Add(25*time.Second)), domain.ErrAuthorizationPending)
 	interval(20 * time.Second)

@@ -8,6 +8,7 @@
 -- ARGV[5]  claim lease expiry, unix ms (now + lease, computed by the caller)
 -- ARGV[6]  S256 challenge of the poll's code_verifier, '' when it sent none
 --          (computed by the caller: Redis Lua has no SHA-256)
+-- ARGV[7]  poll tolerance, ms (domain.PollTolerance: how early a poll may be)
 -- Returns {'claimed', <HGETALL of the claimed flow>}, or {code} / {code, user code}
 -- where code is expired_token, invalid_grant, invalid_verifier, slow_down,
 -- authorization_pending or access_denied; the user code is returned whenever
@@ -54,10 +55,11 @@ if not same(f[8] or '', ARGV[6]) then
   return {'invalid_verifier'}
 end
 
--- 3. too soon: the interval grows by the step; the last-poll time moves on
--- every poll that passed the client check
+-- 3. too soon (earlier than the interval less the tolerance): the interval
+-- grows by the step; the last-poll time moves on every poll that passed the
+-- client check
 local interval = tonumber(f[4])
-local tooSoon = f[3] and (now - tonumber(f[3])) < interval
+local tooSoon = f[3] and (now - tonumber(f[3])) < interval - tonumber(ARGV[7])
 if tooSoon then
   redis.call('HSET', key, 'lp', ARGV[3], 'ivl', interval + tonumber(ARGV[4]))
   return {'slow_down'}
