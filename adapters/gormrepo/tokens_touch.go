@@ -53,7 +53,8 @@ const touchChunk = 100
 // touchChunk rows, in id order, each committed on its own (rows of a chunk
 // already written stay written if a later chunk fails; the caller's retry
 // rewrites them harmlessly). Instances flush overlapping batches at the same
-// time; taking rows in one order keeps their chunks from deadlocking.
+// time; on Postgres each chunk first locks its rows in id order, which
+// keeps their chunks from deadlocking.
 func (db *DB) TouchLastUsed(ctx context.Context, seen map[ports.TokenUse]time.Time) error {
 	batch := touches(seen)
 	if len(batch) == 0 {
@@ -64,7 +65,19 @@ func (db *DB) TouchLastUsed(ctx context.Context, seen map[ports.TokenUse]time.Ti
 	for chunk := range slices.Chunk(batch, touchChunk) {
 		query, args := db.touchStatement(chunk)
 		// db.tx, not a bare statement: it pins READ COMMITTED (see DB.tx).
-		err := db.tx(ctx, func(tx *gorm.DB) error { return tx.Exec(query, args...).Error })
+		err := db.tx(ctx, func(tx *gorm.DB) error {
+			if db.dialect == dialectPostgres {
+				// An UPDATE ... FROM locks rows in the order its join plan
+				// visits them, not in the VALUES order, so two instances
+				// flushing overlapping chunks could each hold a row the
+				// other waits for (deadlock detected, 40P01). Take the
+				// chunk's row locks first, in id order, in one statement.
+				if err := tx.Exec(lockInIDOrder(len(chunk)), chunkIDs(chunk)...).Error; err != nil {
+					return err
+				}
+			}
+			return tx.Exec(query, args...).Error
+		})
 		if err != nil {
 			return translate("touch last used", err)
 		}
@@ -91,4 +104,19 @@ func (db *DB) touchStatement(chunk []touch) (string, []any) {
 	}
 	return `UPDATE oauth_access_tokens AS t` + set +
 		`(SELECT column1 AS id, column2 AS hash, column3 AS at FROM (VALUES ` + values + `)) AS v` + where, args
+}
+
+// lockInIDOrder locks n rows named by id, in id order (Postgres).
+func lockInIDOrder(n int) string {
+	in := strings.TrimSuffix(strings.Repeat("CAST(? AS uuid), ", n), ", ")
+	return `SELECT id FROM oauth_access_tokens WHERE id IN (` + in + `) ORDER BY id FOR UPDATE`
+}
+
+// chunkIDs is the ids of a chunk (duplicates are harmless in IN).
+func chunkIDs(chunk []touch) []any {
+	ids := make([]any, len(chunk))
+	for i, u := range chunk {
+		ids[i] = u.id
+	}
+	return ids
 }
