@@ -53,6 +53,10 @@ func newSSO(d ssoDeps) *app.SSO {
 			d.Log.Warn("enterprise SSO is licensed but CONSOLE_API_URL is unset: sso-initiate will answer 502")
 		}
 	}
+	// The endpoints' gate (Available) and the /device page's SSO choice
+	// (Offered) both read this value: a gateway no license governs (the
+	// built-in OpenID Connect relay) sets Ungated and Gateway here, and
+	// nothing else has to change.
 	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, Nonces: d.Nonces,
 		Signer: d.Signer, Gateway: d.Gateway, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
 		BearerEnabled: d.Cfg.BearerEnabled}
