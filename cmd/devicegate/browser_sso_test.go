@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -184,6 +185,42 @@ func TestBrowserSSOFlow(t *testing.T) {
 		drive(t, tab, chromedp.Click(chromedp.CSS("#deny")))
 		waitView(t, tab, "denied")
 		wantPoll(t, c, 400, "access_denied")
+	})
+
+	t.Run("Chinese copy in the dark scheme; the switch re-translates the SSO copy", func(t *testing.T) {
+		ua := eval[string](t, tab, `navigator.userAgent`)
+		zh := emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: "zh-CN,zh;q=0.9"}
+		dark := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}
+		if _, err := chromedp.Call(tab, emulation.SetUserAgentOverride, zh); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Call(tab, emulation.SetEmulatedMedia, dark); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		c := startCLI(t, w.in.Base, "sso laptop", "")
+		w.toChooser(t, c)
+		if got := textOf(t, tab, "#choose-sso"); got != "使用单点登录继续" {
+			t.Fatalf("chooser SSO choice = %q, want Chinese", got)
+		}
+		w.viaSSO(t, "authorize")
+		if got := textOf(t, tab, `#view-authorize [data-branch="sso"] dt[data-i18n="authorize.issuer"]`); got != "身份提供方" {
+			t.Fatalf("issuer label = %q, want Chinese", got)
+		}
+		checkView(t, tab, "authorize-sso-zh-dark")
+		drive(t, tab, chromedp.Click(chromedp.CSS("#approve")))
+		waitView(t, tab, "success")
+		wantPoll(t, c, 200, "")
+
+		w.open(t, "/device?sso_error=sso_failed")
+		waitView(t, tab, "ssofailed")
+		if got := textOf(t, tab, "#ssofailed-body"); !strings.Contains(got, "身份提供方未能确认") {
+			t.Fatalf("sso_failed copy = %q, want Chinese", got)
+		}
+		checkView(t, tab, "ssofailed-zh-dark")
+		drive(t, tab, chromedp.Click(chromedp.CSS("#lang")))
+		waitTrue(t, tab, "the SSO copy switched to English",
+			`document.getElementById("ssofailed-body").textContent.indexOf("did not confirm who you are") >= 0`)
 	})
 }
 
