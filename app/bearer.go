@@ -17,8 +17,9 @@ const (
 )
 
 // Authenticator validates bearer tokens (SPEC 3.4): kind by prefix, hash,
-// per-token rate limit, cache, then database; expiry is re-checked on every
-// cache hit and the first presentation after expiry revokes the row.
+// cache, then database, then the per-token rate limit (for live tokens
+// only); expiry is re-checked on every cache hit and the first
+// presentation after expiry revokes the row.
 type Authenticator struct {
 	Env
 	Kinds   *domain.KindRegistry
@@ -78,17 +79,21 @@ func (a *Authenticator) validate(ctx context.Context, token string, limited bool
 	}
 	hash := domain.HashSecret(token)
 	now := a.now()
-	if limited {
-		if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
-			return domain.Principal{}, err
-		}
-	}
 	row, err := a.resolve(ctx, hash, now)
 	if err != nil {
 		return domain.Principal{}, err
 	}
 	if (kind.Subject == domain.SubjectAccount) != (row.AccountID != "") || row.Prefix != kind.Prefix {
 		return domain.Principal{}, domain.ErrInvalidToken
+	}
+	// Only a live token earns a per-token log: counting before the lookup
+	// let every random "dfoa_..." header create one. An unknown token is
+	// refused by its negative cache entry, or by the one database read that
+	// makes that entry; the per-token bucket never protected against those.
+	if limited {
+		if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
+			return domain.Principal{}, err
+		}
 	}
 	if a.Touch != nil {
 		a.Touch.Seen(row.ID, hash, now)

@@ -200,3 +200,62 @@ func TestLastUsedBatchedOncePerMinute(t *testing.T) {
 		t.Fatalf("second minute: %d writes", n)
 	}
 }
+
+// TestOnlyLiveTokensEarnARateLog: random tokens of every kind, a revoked
+// token presented again and again, and an expired one are refused as
+// invalid or expired without creating a per-token log in the limiter (they
+// used to, one per junk header, before the lookup); a live token keeps its
+// per-token limit.
+func TestOnlyLiveTokensEarnARateLog(t *testing.T) {
+	r := newBearerRig(t)
+	limiter := memstore.NewRateLimiter()
+	r.auth.Limiter, r.auth.Bucket.Limit = limiter, 3
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		for _, kind := range []domain.TokenKind{domain.AccountTokenKind, domain.ExternalTokenKind} {
+			tok, err := kind.NewToken(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.auth.Validate(ctx, tok); !errors.Is(err, domain.ErrInvalidToken) {
+				t.Fatalf("random %s token: %v", kind.Prefix, err)
+			}
+		}
+	}
+	revoked := r.mint(t, "revoked")
+	s := &app.Sessions{Env: app.Env{Clock: r.clock}, Tokens: r.tokens, Cache: r.auth.Cache, Kinds: domain.DefaultKinds()}
+	if err := s.RevokeToken(ctx, revoked.Token); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ { // more than the limit: never a 429, always the truth
+		if _, err := r.auth.Validate(ctx, revoked.Token); !errors.Is(err, domain.ErrInvalidToken) {
+			t.Fatalf("revoked token, presentation %d: %v", i, err)
+		}
+	}
+	r.minter.TTL = time.Second
+	expired := r.mint(t, "expired")
+	r.clock.Advance(2 * time.Second)
+	for i := 0; i < 10; i++ {
+		if _, err := r.auth.Validate(ctx, expired.Token); !errors.Is(err, domain.ErrTokenExpired) {
+			t.Fatalf("expired token, presentation %d: %v", i, err)
+		}
+	}
+	if n := limiter.Len(); n != 0 {
+		t.Fatalf("%d per-token logs after only invalid and expired tokens, want 0", n)
+	}
+
+	r.minter.TTL = time.Hour
+	live := r.mint(t, "live")
+	for i := 0; i < 3; i++ {
+		if _, err := r.auth.Validate(ctx, live.Token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rl *domain.RateLimitedError
+	if _, err := r.auth.Validate(ctx, live.Token); !errors.As(err, &rl) {
+		t.Fatalf("4th presentation of a live token: %v, want rate limited", err)
+	}
+	if n := limiter.Len(); n != 1 {
+		t.Fatalf("%d per-token logs, want 1 (the live token's)", n)
+	}
+}

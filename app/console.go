@@ -42,8 +42,11 @@ func (u *Console) dummyHash() string {
 	return u.dummy
 }
 
-// Login verifies email + password (rate limited per IP and per email) and
-// issues a brand-new session id every time.
+// Login verifies email + password and issues a brand-new session id every
+// time. Only failures count against the sign-in limits (SPEC 7.1): the
+// attempt is counted in every sign-in bucket before the password is checked
+// (so parallel guesses cannot slip past a check that does not count), and
+// taken back when the password is right or the check could not be made.
 func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn, error) {
 	now := u.now()
 	storable := storableEmail(email)
@@ -51,28 +54,19 @@ func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn
 	if email == "" || password == "" {
 		return SignIn{}, fmt.Errorf("%w: email and password are required", domain.ErrInvalidRequest)
 	}
-	if err := limit(ctx, u.Limiter, domain.BucketLoginIP, domain.IPRateKey(ip), now); err != nil {
+	counts := signInCounts(email, ip)
+	if err := countAll(ctx, u.Limiter, counts, now); err != nil {
 		return SignIn{}, err
 	}
-	if err := limit(ctx, u.Limiter, domain.BucketLoginEmail, domain.HashSecret(email), now); err != nil {
-		return SignIn{}, err
-	}
-	if !storable {
-		// No account can have this email; asking the database anyway would
-		// turn a NUL byte into a Postgres error (a 500) instead of a 401.
-		u.Hasher.Verify(u.dummyHash(), password)
-		return SignIn{}, domain.ErrInvalidCredentials
-	}
-	acct, hash, err := u.Admin.PasswordHashByEmail(ctx, email)
-	if errors.Is(err, domain.ErrNotFound) {
-		u.Hasher.Verify(u.dummyHash(), password)
-		return SignIn{}, domain.ErrInvalidCredentials
+	acct, err := u.verify(ctx, email, password, storable)
+	if !errors.Is(err, domain.ErrInvalidCredentials) {
+		// Right password, or no answer (an outage): not a failed guess.
+		if uerr := uncountAll(ctx, u.Limiter, counts, now); uerr != nil {
+			u.log().WarnContext(ctx, "sign-in limit: taking back an attempt that was not a failure failed", "err", uerr)
+		}
 	}
 	if err != nil {
 		return SignIn{}, err
-	}
-	if !u.Hasher.Verify(hash, password) || !acct.Active {
-		return SignIn{}, domain.ErrInvalidCredentials
 	}
 	ws, err := u.Accounts.Workspaces(ctx, acct.ID)
 	if err != nil {
@@ -95,6 +89,31 @@ func (u *Console) Login(ctx context.Context, email, password, ip string) (SignIn
 		return SignIn{}, err
 	}
 	return SignIn{ID: id, CSRFToken: csrf, Session: s, Account: acct}, nil
+}
+
+// verify checks the password of email. Every kind of failure (impossible
+// email, unknown email, wrong password, inactive account) is
+// domain.ErrInvalidCredentials and costs one password verification, so
+// failures do not reveal which emails exist.
+func (u *Console) verify(ctx context.Context, email, password string, storable bool) (domain.Account, error) {
+	if !storable {
+		// No account can have this email; asking the database anyway would
+		// turn a NUL byte into a Postgres error (a 500) instead of a 401.
+		u.Hasher.Verify(u.dummyHash(), password)
+		return domain.Account{}, domain.ErrInvalidCredentials
+	}
+	acct, hash, err := u.Admin.PasswordHashByEmail(ctx, email)
+	if errors.Is(err, domain.ErrNotFound) {
+		u.Hasher.Verify(u.dummyHash(), password)
+		return domain.Account{}, domain.ErrInvalidCredentials
+	}
+	if err != nil {
+		return domain.Account{}, err
+	}
+	if !u.Hasher.Verify(hash, password) || !acct.Active {
+		return domain.Account{}, domain.ErrInvalidCredentials
+	}
+	return acct, nil
 }
 
 // Session resolves a session cookie value; anything unusable is domain.ErrNoSession.

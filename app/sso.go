@@ -12,10 +12,16 @@ import (
 // (under CONSOLE_API_URL, never Host).
 const SSOCompletePath = "/openapi/v1/oauth/device/sso-complete"
 
+// SSOCallbackPath is where the organisation's OpenID provider returns the
+// browser to the built-in relay (under CONSOLE_API_URL): the redirect URI an
+// operator registers with the provider.
+const SSOCallbackPath = "/openapi/v1/oauth/device/oidc-callback"
+
 // Owner namespaces of the one-time nonces (SPEC 2.6): an assertion's nonce
 // and a grant's nonce never share a reservation.
 const (
 	assertionNonceSpace = "sso-assertion:"
+	stateNonceSpace     = "sso-state:"
 	grantNonceSpace     = "sso-grant:"
 )
 
@@ -32,6 +38,9 @@ type SSO struct {
 	// Gateway sends the person to their identity provider; nil when none is
 	// configured (sso-initiate then answers 502 sso_initiate_failed).
 	Gateway ports.SSOGateway
+	// Relay is the return leg of a gateway that is its own SSO side (the
+	// OpenID Connect relay); nil otherwise, and the callback route is absent.
+	Relay ports.SSORelay
 	// License gates the branch: on only for the enterprise edition with an
 	// allowlisted status. Ungated is for a gateway that is the organisation's
 	// own (the OpenID Connect relay), which no license governs.

@@ -38,7 +38,7 @@ func (u *SSO) Initiate(ctx context.Context, rawUserCode, ip string) (string, err
 		return "", fmt.Errorf("sso-initiate: %w", err)
 	}
 	if u.Gateway == nil {
-		return "", fmt.Errorf("%w: no SSO gateway is configured (ENTERPRISE_API_URL)", domain.ErrSSOInitiateFailed)
+		return "", fmt.Errorf("%w: no SSO gateway is configured (ENTERPRISE_API_URL or OIDC_ISSUER)", domain.ErrSSOInitiateFailed)
 	}
 	return u.Gateway.Initiate(ctx, domain.SSOInitiation{State: state, Envelope: env})
 }

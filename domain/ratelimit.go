@@ -11,6 +11,11 @@ type RateBucket struct {
 	Name   string
 	Limit  int
 	Window time.Duration
+	// FailOpen is the bucket's outage policy: while the shared limiter is
+	// unavailable, count in the instance's own memory (true, where refusing
+	// would take every client down), or answer 503 (false, where a bypass
+	// would help an attacker: sign-in and user-code entry).
+	FailOpen bool
 }
 
 // The buckets of SPEC 4 with their default limits.
@@ -20,10 +25,16 @@ var (
 	BucketSSOInitiate     = RateBucket{Name: "sso_initiate", Limit: 60, Window: time.Hour}
 	BucketDecision        = RateBucket{Name: "decision", Limit: 10, Window: time.Hour}
 	BucketApproveExternal = RateBucket{Name: "approve_external", Limit: 10, Window: time.Hour}
-	BucketMe              = RateBucket{Name: "me", Limit: 60, Window: time.Minute}
-	BucketBearer          = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute}
-	BucketLoginIP         = RateBucket{Name: "login_ip", Limit: 20, Window: 15 * time.Minute}
-	BucketLoginEmail      = RateBucket{Name: "login_email", Limit: 10, Window: 15 * time.Minute}
+	BucketMe              = RateBucket{Name: "me", Limit: 60, Window: time.Minute, FailOpen: true}
+	BucketBearer          = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute, FailOpen: true}
+	// The sign-in buckets count failed sign-ins only (SPEC 7.1): the tight
+	// one per (email, client IP), so an attacker's address cannot lock the
+	// owner out from theirs; a looser ceiling per email across all
+	// addresses, against a distributed guesser; one per client IP, against
+	// spraying one password over many emails.
+	BucketLoginEmailIP = RateBucket{Name: "login_email_ip", Limit: 5, Window: 15 * time.Minute}
+	BucketLoginEmail   = RateBucket{Name: "login_email", Limit: 50, Window: 15 * time.Minute}
+	BucketLoginIP      = RateBucket{Name: "login_ip", Limit: 20, Window: 15 * time.Minute}
 )
 
 // RateDecision is a limiter's answer. RetryAfter is set (>= 1 s) when refused.

@@ -16,6 +16,10 @@ var (
 	ErrSSOInitiateFailed = errors.New("sso_initiate_failed")
 	// ErrSSOMissingURL reports an SSO gateway answer without a redirect URL.
 	ErrSSOMissingURL = errors.New("sso_initiate_missing_url")
+	// ErrSSOFailed reports a sign-in at the identity provider that did not
+	// yield a verified identity (refused, bad code, unreachable provider,
+	// failed ID-token verification); the browser only ever sees sso_failed.
+	ErrSSOFailed = errors.New("sso_failed")
 	// ErrInvalidSession reports an approve-external without a valid approval-grant cookie.
 	ErrInvalidSession = errors.New("invalid_session")
 	// ErrUserCodeMismatch reports an approve-external for another user code than the grant's.
@@ -34,4 +38,12 @@ var (
 type SSOInitiation struct {
 	State    string
 	Envelope StateEnvelope
+}
+
+// SSOIdentity is who signed in at an identity provider, as a relay that is
+// its own SSO side (the OpenID Connect relay) verified it: the email and the
+// provider's issuer URL, the two claims of the external subject.
+type SSOIdentity struct {
+	Email  string
+	Issuer string
 }

@@ -2,7 +2,7 @@
 # Proves the dependency rule: domain, ports and app import none of the adapter libraries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-forbidden='github.com/labstack/echo|gorm.io/|github.com/redis/rueidis|github.com/lestrrat-go/jwx|go.uber.org/fx|github.com/glebarez|github.com/jackc'
+forbidden='github.com/labstack/echo|gorm.io/|github.com/redis/rueidis|github.com/lestrrat-go/jwx|go.uber.org/fx|github.com/glebarez|github.com/jackc|github.com/coreos/go-oidc|github.com/go-jose'
 status=0
 for pkg in ./domain/... ./ports/... ./app/...; do
   # porttest is test support for adapters, but it too must stay library-free.
@@ -21,5 +21,11 @@ for pkg in $(go list ./adapters/... | grep -v '/adapters/jwssigner$'); do
     echo "check-deps: $pkg imports jwx (only adapters/jwssigner may)"; status=1
   fi
 done
-[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, fx; only jwssigner imports jwx)"
+# go-oidc (and its go-jose) belong to adapters/oidcrelay alone (cmd assembles it through its module.go).
+for pkg in $(go list ./adapters/... | grep -v '/adapters/oidcrelay$'); do
+  if go list -deps "$pkg" | grep -E '^github.com/(coreos/go-oidc|go-jose)' >/dev/null; then
+    echo "check-deps: $pkg imports go-oidc or go-jose (only adapters/oidcrelay may)"; status=1
+  fi
+done
+[ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, go-oidc, fx; only jwssigner imports jwx, only oidcrelay go-oidc)"
 exit $status

@@ -32,6 +32,11 @@ func (s *server) ssoRoutes(api *echo.Group) {
 	s.ssoRoute(api, "/oauth/device/approval-context",
 		map[string]echo.HandlerFunc{http.MethodGet: s.approvalContext, http.MethodHead: s.approvalContext})
 	s.ssoRoute(api, "/oauth/device/approve-external", map[string]echo.HandlerFunc{http.MethodPost: s.approveExternal})
+	if s.h.SSO.Relay != nil {
+		// The built-in OpenID Connect relay's callback (app.SSOCallbackPath),
+		// GET only: it redeems a one-time code and consumes the state.
+		s.ssoRoute(api, strings.TrimPrefix(app.SSOCallbackPath, APIPrefix), map[string]echo.HandlerFunc{http.MethodGet: s.ssoCallback})
+	}
 }
 
 // ssoRoute routes every method of path through the gate to its handler.
@@ -87,6 +92,15 @@ func (s *server) ssoComplete(c echo.Context) error {
 		c.SetCookie(s.grantCookie(res.Grant))
 	}
 	return c.Redirect(http.StatusFound, s.devicePage(res.Query))
+}
+
+// ssoCallback is the relay's callback: always a 302 to sso-complete (with a
+// signed assertion, or sso_error), never an error body or provider details.
+func (s *server) ssoCallback(c echo.Context) error {
+	q := c.QueryParams()
+	to := s.h.SSO.Callback(c.Request().Context(), app.CallbackInput{Code: q.Get("code"), State: q.Get("state"), Error: q.Get("error")})
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Redirect(http.StatusFound, to)
 }
 
 // devicePage is the /device page on PUBLIC_WEB_URL with query q: a path

@@ -209,3 +209,48 @@ func TestNonceStoreLapses(t *testing.T) {
 		t.Fatalf("Len = %d, want <= 256 (amortised sweep)", s.Len())
 	}
 }
+
+// TestRateLimiterExpiryFollowsTheLog: logs leave in time order, neither
+// early nor never: a log whose window grew after its expiry was queued is
+// kept while it counts and evicted when it empties; a log taken back to
+// empty by Undo and made again is evicted on its own schedule, not its
+// predecessor's.
+func TestRateLimiterExpiryFollowsTheLog(t *testing.T) {
+	l, ctx, t0 := memstore.NewRateLimiter(), t.Context(), time.Now()
+	short := domain.RateBucket{Name: "grown", Limit: 1, Window: time.Minute}
+	long := short
+	long.Window = time.Hour
+	if d, _ := l.Allow(ctx, short, "k", t0); !d.Allowed {
+		t.Fatal("first request refused")
+	}
+	if d, _ := l.Allow(ctx, long, "k", t0.Add(time.Second)); d.Allowed { // the window is an hour now
+		t.Fatal("second request allowed")
+	}
+	l.Sweep(t0.Add(time.Minute))
+	if d, _ := l.Allow(ctx, long, "k", t0.Add(2*time.Minute)); d.Allowed || l.Len() != 1 {
+		t.Fatalf("the log was dropped while it still counts (Len %d, allowed %v)", l.Len(), d.Allowed)
+	}
+	l.Sweep(t0.Add(time.Hour))
+	if l.Len() != 0 {
+		t.Fatalf("Len = %d after the grown window passed, want 0", l.Len())
+	}
+
+	b := domain.RateBucket{Name: "undo", Limit: 2, Window: time.Minute}
+	if _, err := l.Allow(ctx, b, "k", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Undo(ctx, b, "k", t0); err != nil || l.Len() != 0 {
+		t.Fatalf("Undo to empty: Len %d, err %v", l.Len(), err)
+	}
+	if _, err := l.Allow(ctx, b, "k", t0.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	l.Sweep(t0.Add(time.Minute)) // the first log's expiry: not the new one's
+	if l.Len() != 1 {
+		t.Fatalf("Len = %d, want 1: a stale expiry evicted a live log", l.Len())
+	}
+	l.Sweep(t0.Add(90 * time.Second))
+	if l.Len() != 0 {
+		t.Fatalf("Len = %d after the new log's window, want 0", l.Len())
+	}
+}

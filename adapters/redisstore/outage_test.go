@@ -23,7 +23,7 @@ const outageBound = 3*opTimeout + 2*time.Second
 // TestOutage runs a real redis-server under a live client and breaks it two
 // ways: killed (connections reset, dials refused) and frozen with SIGSTOP
 // (connections accept but nothing answers). Each time Create, Poll,
-// ByUserCode, the rate limiter and Ping must fail with domain.ErrUnavailable
+// ByUserCode, the rate limiter (Allow and Undo) and Ping must fail with domain.ErrUnavailable
 // within outageBound even with a generous context, and afterwards the SAME
 // client must recover by itself.
 func TestOutage(t *testing.T) {
@@ -54,6 +54,7 @@ func TestOutage(t *testing.T) {
 			_, err := rl.Allow(ctx, domain.BucketLookup, "198.51.100.7", now)
 			return err
 		},
+		"Undo": func(ctx context.Context) error { return rl.Undo(ctx, domain.BucketLoginIP, "198.51.100.7", now) },
 		"Ping": ping.Ping,
 	}
 	recovered := func(what string) {

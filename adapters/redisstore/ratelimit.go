@@ -50,6 +50,19 @@ func (r *RateLimiter) Allow(ctx context.Context, b domain.RateBucket, key string
 	return domain.RateDecision{RetryAfter: retryAfter(time.Duration(res[1]) * time.Millisecond)}, nil
 }
 
+// Undo takes back one request counted at now (to the millisecond, as Allow
+// stores it) in one round trip (see scripts/ratelimit_undo.lua).
+func (r *RateLimiter) Undo(ctx context.Context, b domain.RateBucket, key string, now time.Time) error {
+	if b.Limit <= 0 {
+		return nil
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	err := rateUndoScript.Exec(ctx, r.c, []string{r.keys.rate(b.Name, key)},
+		[]string{strconv.FormatInt(now.UnixMilli(), 10)}).Error()
+	return wrapErr(err)
+}
+
 // retryAfter rounds up to whole seconds, at least one (the Retry-After header
 // counts seconds).
 func retryAfter(d time.Duration) time.Duration {

@@ -34,6 +34,10 @@ var (
 	rateLimitLua    string
 	rateLimitScript = rueidis.NewLuaScript(rateLimitLua)
 
+	//go:embed scripts/ratelimit_undo.lua
+	rateUndoLua    string
+	rateUndoScript = rueidis.NewLuaScript(rateUndoLua)
+
 	//go:embed scripts/putpos.lua
 	putPosLua string
 

@@ -34,6 +34,7 @@ type Config struct {
 	LicenseStatus       string
 	EnterpriseAPIURL    string
 	EnterpriseAPISecret string
+	OIDC                OIDCConfig // the built-in OpenID Connect relay (config_sso.go)
 	SecretKeyPrevious   string
 	RedisURL            string
 	RedisKeyPrefix      string

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/devicegate/devicegate/adapters/failover"
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/memstore"
@@ -34,11 +35,18 @@ const (
 )
 
 // stateModule picks the flow/rate-limit/cache backend, like dex's storage map.
+// On Redis the rate limiter gets its outage policy (failover): fail-open
+// buckets fall back to this instance's memory, the others answer 503.
 func stateModule(cfg *Config) fx.Option {
 	if cfg.RedisURL != "" {
-		return redisstore.Module(cfg.RedisURL, cfg.RedisKeyPrefix)
+		return fx.Options(redisstore.Module(cfg.RedisURL, cfg.RedisKeyPrefix), fx.Decorate(withOutagePolicy))
 	}
 	return memstore.Module
+}
+
+// withOutagePolicy wraps the shared rate limiter in the per-bucket outage policy.
+func withOutagePolicy(shared ports.RateLimiter, log *slog.Logger) ports.RateLimiter {
+	return failover.New(shared, memstore.NewRateLimiter(), log)
 }
 
 // coreOptions is the graph shared by every subcommand that uses the database.

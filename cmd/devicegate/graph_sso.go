@@ -6,6 +6,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/devicegate/devicegate/adapters/jwssigner"
+	"github.com/devicegate/devicegate/adapters/oidcrelay"
 	"github.com/devicegate/devicegate/adapters/ssogateway"
 	"github.com/devicegate/devicegate/adapters/staticlicense"
 	"github.com/devicegate/devicegate/app"
@@ -13,8 +14,10 @@ import (
 	"github.com/devicegate/devicegate/ports"
 )
 
-// ssoOptions wires the external-SSO branch: the signer, the license and,
-// when ENTERPRISE_API_URL is set, the enterprise gateway.
+// ssoOptions wires the external-SSO branch: the signer, the license and the
+// gateway: the enterprise service when ENTERPRISE_API_URL is set, the
+// built-in OpenID Connect relay when OIDC_ISSUER is (never both: LoadConfig
+// refuses that).
 func ssoOptions(cfg *Config) fx.Option {
 	opts := []fx.Option{
 		jwssigner.Module(cfg.SecretKey, cfg.SecretKeyPrevious),
@@ -23,6 +26,11 @@ func ssoOptions(cfg *Config) fx.Option {
 	}
 	if cfg.EnterpriseAPIURL != "" {
 		opts = append(opts, ssogateway.EnterpriseModule(cfg.EnterpriseAPIURL, cfg.EnterpriseAPISecret))
+	}
+	if cfg.OIDC.Enabled() {
+		opts = append(opts, oidcrelay.Module(oidcrelay.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
+			ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes, RedirectURL: cfg.OIDCRedirectURL(),
+			Key: []byte(cfg.SecretKey)}))
 	}
 	return fx.Options(opts...)
 }
@@ -39,13 +47,14 @@ type ssoDeps struct {
 	Signer   ports.Signer
 	License  ports.License
 	Gateway  ports.SSOGateway `optional:"true"`
+	Relay    ports.SSORelay   `optional:"true"`
 }
 
 // newSSO builds the SSO use cases and says at start-up what keeps a licensed
 // deployment's SSO from working.
 func newSSO(d ssoDeps) *app.SSO {
 	lic := domain.License{Edition: d.Cfg.Edition, Status: d.Cfg.LicenseStatus}
-	if lic.AllowsEnterpriseSSO() {
+	if lic.AllowsEnterpriseSSO() && d.Relay == nil {
 		if d.Gateway == nil {
 			d.Log.Warn("enterprise SSO is licensed but ENTERPRISE_API_URL is unset: sso-initiate will answer 502")
 		}
@@ -58,6 +67,9 @@ func newSSO(d ssoDeps) *app.SSO {
 	// built-in OpenID Connect relay) sets Ungated and Gateway here, and
 	// nothing else has to change.
 	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, Nonces: d.Nonces,
-		Signer: d.Signer, Gateway: d.Gateway, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
+		Signer: d.Signer, Gateway: d.Gateway, Relay: d.Relay, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
+		// The organisation's own provider is no licensed feature (SPEC 2.6):
+		// with the relay the SSO endpoints are on whatever the edition.
+		Ungated:       d.Relay != nil,
 		BearerEnabled: d.Cfg.BearerEnabled}
 }

@@ -7,12 +7,14 @@ import (
 	"testing"
 )
 
-// ssoEndpoints are SPEC 1 rows 6-9.
+// ssoEndpoints are SPEC 1 rows 6-9 and the built-in relay's callback (absent
+// without the relay, so as bare a 404 as the others).
 var ssoEndpoints = []struct{ method, path string }{
 	{http.MethodGet, "/openapi/v1/oauth/device/sso-initiate?user_code=ABCD-EFGH"},
 	{http.MethodGet, "/openapi/v1/oauth/device/sso-complete?sso_assertion=x"},
 	{http.MethodGet, "/openapi/v1/oauth/device/approval-context"},
 	{http.MethodPost, "/openapi/v1/oauth/device/approve-external"},
+	{http.MethodGet, "/openapi/v1/oauth/device/oidc-callback?code=x&state=y"},
 }
 
 // TestSSOEndpointsAreBare404sWithoutALicense: on the community edition, and

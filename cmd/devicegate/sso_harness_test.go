@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/ports/porttest"
 )
 
@@ -136,6 +137,9 @@ type ssoBrowser struct {
 	t      *testing.T
 	base   string
 	client *http.Client
+	// lastCallback is the last URL the OpenID provider sent the browser
+	// back to the relay with (code and state), for replays.
+	lastCallback string
 }
 
 func newSSOBrowser(t *testing.T, base string) *ssoBrowser {
@@ -204,7 +208,7 @@ func (b *ssoBrowser) setGrantCookie(value string) {
 	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: "device_approval_grant", Value: value, Path: "/openapi/v1/oauth/device"}})
 }
 
-// signIn drives sso-initiate -> the IdP -> sso-complete for userCode and
+// signIn drives sso-initiate -> the IdP (-> the relay's callback) -> sso-complete for userCode and
 // returns sso-complete's Location.
 func (b *ssoBrowser) signIn(userCode string) string {
 	b.t.Helper()
@@ -220,6 +224,14 @@ func (b *ssoBrowser) signIn(userCode string) string {
 		b.t.Fatalf("IdP login: %d %s", resp.StatusCode, body)
 	}
 	cb := resp.Header.Get("Location")
+	if strings.HasPrefix(cb, ssoAPIOrigin+app.SSOCallbackPath+"?") { // the built-in relay's callback
+		b.lastCallback = cb
+		resp, body = b.get(cb)
+		if resp.StatusCode != http.StatusFound || len(bytes.TrimSpace(body)) > 0 && bytes.Contains(body, []byte(`"code"`)) {
+			b.t.Fatalf("relay callback: %d %s, want a bare 302", resp.StatusCode, body)
+		}
+		cb = resp.Header.Get("Location")
+	}
 	if !strings.HasPrefix(cb, ssoAPIOrigin+"/openapi/v1/oauth/device/sso-complete?") {
 		b.t.Fatalf("idp_callback_url = %q, want it on CONSOLE_API_URL", cb)
 	}

@@ -31,6 +31,9 @@ func TestRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimit
 		{"Independent", rateIndependent},
 		{"Disabled", rateDisabled},
 		{"Race", rateRace},
+		{"UndoTakesBack", rateUndoTakesBack},
+		{"UndoOnlyWhatWasCounted", rateUndoOnlyCounted},
+		{"UndoRace", rateUndoRace},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newLimiter(t)) })
@@ -55,6 +58,12 @@ func rateTry(t *testing.T, l ports.RateLimiter, b domain.RateBucket, key string,
 	if !allowed && d.RetryAfter != retry {
 		t.Fatalf("%s: RetryAfter = %v, want %v", what, d.RetryAfter, retry)
 	}
+}
+
+// rateUndo calls Undo and fails t on an error.
+func rateUndo(t *testing.T, l ports.RateLimiter, b domain.RateBucket, key string, now time.Time) {
+	t.Helper()
+	stWantErr(t, "Undo", l.Undo(t.Context(), b, key, now), nil)
 }
 
 // rateLimitPerWindow: Limit requests at one instant pass, the next is refused.
@@ -170,6 +179,91 @@ func rateRace(t *testing.T, l ports.RateLimiter) {
 	const n, limit = 100, 10
 	now := stNow()
 	b, key := rateTestBucket(limit, time.Minute), stRandHex(8)
+	rateRaceAllow(t, l, n, b, key, now)
+	rateTry(t, l, b, key, now.Add(time.Second), false, 59*time.Second)
+}
+
+// rateUndoTakesBack: Undo at the now of a counted request frees its place at
+// once, and the remaining requests keep their places (the next RetryAfter
+// is the older request's).
+func rateUndoTakesBack(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(2, time.Minute), stRandHex(8)
+	rateTry(t, l, b, key, t0, true, 0)
+	rateTry(t, l, b, key, t0.Add(10*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(11*time.Second), false, 49*time.Second)
+	rateUndo(t, l, b, key, t0.Add(10*time.Second))
+	rateTry(t, l, b, key, t0.Add(12*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(13*time.Second), false, 47*time.Second) // t0 is still counted
+	for i := 0; i < 10; i++ {                                            // count and take back, over and over: nothing accumulates
+		at := t0.Add(14*time.Second + time.Duration(i)*time.Second)
+		rateUndo(t, l, b, key, t0.Add(12*time.Second))
+		rateTry(t, l, b, key, at, true, 0)
+		rateTry(t, l, b, key, at, false, 46*time.Second-time.Duration(i)*time.Second)
+		rateUndo(t, l, b, key, at)
+		rateTry(t, l, b, key, at, true, 0)
+		rateUndo(t, l, b, key, at)
+	}
+	rateUndo(t, l, b, key, t0)
+	rateTry(t, l, b, key, t0.Add(30*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(30*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(30*time.Second), false, time.Minute)
+}
+
+// rateUndoOnlyCounted: Undo takes back one request per call, only one that
+// was counted at exactly that now, never in another key or bucket, and is
+// a no-op (not an error) on an unknown key, a request that left the window
+// and a disabled bucket.
+func rateUndoOnlyCounted(t *testing.T, l ports.RateLimiter) {
+	t0 := stNow()
+	b, key := rateTestBucket(3, time.Minute), stRandHex(8)
+	rateUndo(t, l, b, stRandHex(8), t0)                     // unknown key
+	rateUndo(t, l, rateTestBucket(0, time.Minute), key, t0) // disabled bucket
+	for i := 0; i < 3; i++ {
+		rateTry(t, l, b, key, t0, true, 0)
+	}
+	rateUndo(t, l, b, key, t0.Add(time.Second)) // nothing counted then
+	rateUndo(t, l, b, stRandHex(8), t0)         // another key
+	other := b
+	other.Name = "porttest_" + stRandHex(6)
+	rateUndo(t, l, other, key, t0) // another bucket
+	rateTry(t, l, b, key, t0.Add(time.Second), false, 59*time.Second)
+	rateUndo(t, l, b, key, t0) // one of the three at t0
+	rateTry(t, l, b, key, t0.Add(2*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(2*time.Second), false, 58*time.Second)
+	rateUndo(t, l, b, key, t0.Add(2*time.Second))
+	rateUndo(t, l, b, key, t0.Add(2*time.Second)) // already taken back: the t0 ones stay
+	rateTry(t, l, b, key, t0.Add(3*time.Second), true, 0)
+	rateTry(t, l, b, key, t0.Add(3*time.Second), false, 57*time.Second)
+	rateUndo(t, l, b, key, t0.Add(-time.Minute))        // long gone
+	rateTry(t, l, b, key, t0.Add(time.Minute), true, 0) // both t0 requests left
+	rateTry(t, l, b, key, t0.Add(time.Minute), true, 0)
+	rateTry(t, l, b, key, t0.Add(time.Minute), false, 3*time.Second)
+}
+
+// rateUndoRace: the sign-in pattern (count, then take back the ones that
+// turn out not to count) racing on one key never lets more than Limit
+// through at once, and leaves nothing counted behind.
+func rateUndoRace(t *testing.T, l ports.RateLimiter) {
+	const n, limit = 60, 5
+	now := stNow()
+	b, key := rateTestBucket(limit, time.Minute), stRandHex(8)
+	rateRaceAllow(t, l, n, b, key, now)
+	undoErrs := make([]error, limit)
+	stRace(limit, func(i int) { undoErrs[i] = l.Undo(t.Context(), b, key, now) })
+	for i, err := range undoErrs {
+		stWantErr(t, fmt.Sprintf("Undo %d", i), err, nil)
+	}
+	for i := 0; i < limit; i++ {
+		rateTry(t, l, b, key, now.Add(time.Second), true, 0)
+	}
+	rateTry(t, l, b, key, now.Add(time.Second), false, time.Minute)
+}
+
+// rateRaceAllow races n Allow calls on one key at now and fails t unless
+// exactly b.Limit pass and every refusal carries RetryAfter >= 1 s.
+func rateRaceAllow(t *testing.T, l ports.RateLimiter, n int, b domain.RateBucket, key string, now time.Time) {
+	t.Helper()
 	decisions := make([]domain.RateDecision, n)
 	errs := make([]error, n)
 	stRace(n, func(i int) { decisions[i], errs[i] = l.Allow(t.Context(), b, key, now) })
@@ -182,8 +276,7 @@ func rateRace(t *testing.T, l ports.RateLimiter) {
 			t.Errorf("Allow %d refused with RetryAfter %v, want >= 1s", i, d.RetryAfter)
 		}
 	}
-	if allowed != limit {
-		t.Fatalf("%d of %d concurrent requests allowed, want exactly %d", allowed, n, limit)
+	if allowed != b.Limit {
+		t.Fatalf("%d of %d concurrent requests allowed, want exactly %d", allowed, n, b.Limit)
 	}
-	rateTry(t, l, b, key, now.Add(time.Second), false, 59*time.Second)
 }
