@@ -8,25 +8,25 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/devicegate/devicegate/adapters/oidcrelay/oidctest"
 )
 
-// ssoWeb is an enterprise instance (licensed, with the test enterprise
-// service as its gateway) whose public origin, ssoAPIOrigin, the browser
-// reaches through a host-resolver rule: page, API and the identity
-// provider's callback then share one origin, as in a deployment.
+// ssoWeb is an instance with an SSO gateway (vars: ssoVars or oidcVars)
+// whose public origin, ssoAPIOrigin, the browser reaches through a
+// host-resolver rule: page, API and the identity provider's callback then
+// share one origin, as in a deployment.
 type ssoWeb struct {
 	in  *instance
-	ent *enterprise
 	tab context.Context
 }
 
-func newSSOWeb(t *testing.T) *ssoWeb {
+func newSSOWeb(t *testing.T, vars map[string]string) *ssoWeb {
 	t.Helper()
-	ent := newEnterprise(t)
-	in := webServerVars(t, ssoVars(sqliteVars(t), ent), nil)
+	in := webServerVars(t, vars, nil)
 	host := strings.TrimPrefix(ssoAPIOrigin, "http://")
 	tab := newTab(t, 390, 844, chromedp.Flag("host-resolver-rules", "MAP "+host+" "+strings.TrimPrefix(in.Base, "http://")))
-	return &ssoWeb{in: in, ent: ent, tab: tab}
+	return &ssoWeb{in: in, tab: tab}
 }
 
 // open navigates to path on the public origin.
@@ -56,7 +56,8 @@ func (w *ssoWeb) viaSSO(t *testing.T, view string) {
 // TestBrowserSSOFlow drives the external-SSO branch of /device in Chromium
 // against the test enterprise service, one scenario after another.
 func TestBrowserSSOFlow(t *testing.T) {
-	w := newSSOWeb(t)
+	ent := newEnterprise(t)
+	w := newSSOWeb(t, ssoVars(sqliteVars(t), ent))
 	tab := w.tab
 	scrubbed := `location.href === ` + jsonString(ssoAPIOrigin+"/device")
 
@@ -143,8 +144,8 @@ func TestBrowserSSOFlow(t *testing.T) {
 	})
 
 	t.Run("an email that belongs to an account: sign in with it instead, keeping the code", func(t *testing.T) {
-		w.ent.set(webEmail, "")
-		defer w.ent.set("ext.user@corp.example", "")
+		ent.set(webEmail, "")
+		defer ent.set("ext.user@corp.example", "")
 		c := startCLI(t, w.in.Base, "sso laptop", "")
 		w.toChooser(t, c)
 		w.viaSSO(t, "ssoaccount")
@@ -222,6 +223,44 @@ func TestBrowserSSOFlow(t *testing.T) {
 		waitTrue(t, tab, "the SSO copy switched to English",
 			`document.getElementById("ssofailed-body").textContent.indexOf("did not confirm who you are") >= 0`)
 	})
+}
+
+// TestBrowserSSOFlowOIDCRelay: with the built-in OpenID Connect relay on the
+// community edition the page offers single sign-on too; the mock provider
+// signs the person in (authorize, then the CLI gets a dfoe_ token), and a
+// provider that refuses ends on the sso_failed view.
+func TestBrowserSSOFlowOIDCRelay(t *testing.T) {
+	p := newOIDCProvider(t)
+	p.signInAs("oidc.user@corp.example")
+	w := newSSOWeb(t, oidcVars(sqliteVars(t), p))
+	tab := w.tab
+
+	c := startCLI(t, w.in.Base, "relay laptop", "")
+	w.toChooser(t, c)
+	w.viaSSO(t, "authorize")
+	for sel, want := range map[string]string{
+		"#az-sso-email": "oidc.user@corp.example", "#az-issuer": p.Issuer(), "#az-device": "relay laptop",
+		"#az-network": "127.0.0.0/24", "#view-authorize dd.mono": c.userCode,
+	} {
+		if got := textOf(t, tab, sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	checkView(t, tab, "authorize-sso-oidc")
+	drive(t, tab, chromedp.Click(chromedp.CSS("#approve")))
+	waitView(t, tab, "success")
+	if tok, _ := wantPoll(t, c, 200, "")["access_token"].(string); !strings.HasPrefix(tok, "dfoe_") {
+		t.Fatal("the relay's approval gave no external token")
+	}
+
+	p.Set(oidctest.Behaviour{Deny: true})
+	c = startCLI(t, w.in.Base, "relay laptop", "")
+	w.toChooser(t, c)
+	w.viaSSO(t, "ssofailed")
+	if got := textOf(t, tab, "#ssofailed-body"); !strings.Contains(got, "did not confirm who you are") {
+		t.Errorf("sso_failed copy = %q", got)
+	}
+	wantPoll(t, c, 400, "authorization_pending")
 }
 
 // TestBrowserNoSSOOnCommunity: on the community edition the chooser never

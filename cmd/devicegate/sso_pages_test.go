@@ -12,9 +12,11 @@ import (
 // TestPagesOfferSSOOnlyWhenServed: the real graph's /device page offers the
 // single-sign-on choice exactly when the SSO endpoints answer and have a
 // gateway to send the person to: never on the community edition, never
-// with a license outside the allowlist, never without ENTERPRISE_API_URL.
+// with a license outside the allowlist, never without ENTERPRISE_API_URL;
+// with the built-in OpenID Connect relay, whatever the edition.
 func TestPagesOfferSSOOnlyWhenServed(t *testing.T) {
 	ent := newEnterprise(t)
+	idp := newOIDCProvider(t)
 	cases := map[string]struct {
 		vars map[string]string
 		want string
@@ -25,6 +27,7 @@ func TestPagesOfferSSOOnlyWhenServed(t *testing.T) {
 		"enterprise, no gateway":        {ssoVars(sqliteVars(t), ent), `data-sso="0"`},
 		"enterprise, active, gateway":   {ssoVars(sqliteVars(t), ent), `data-sso="1"`},
 		"enterprise, expiring, gateway": {ssoVars(sqliteVars(t), ent), `data-sso="1"`},
+		"community, OIDC relay":         {oidcVars(sqliteVars(t), idp), `data-sso="1"`},
 	}
 	cases["community with a gateway"].vars["EDITION"] = "community"
 	cases["enterprise, expired"].vars["LICENSE_STATUS"] = "expired"
