@@ -71,6 +71,15 @@ func (u *SSO) Available(ctx context.Context) bool {
 	return l.AllowsEnterpriseSSO()
 }
 
+// Offered reports whether a person can take the SSO branch: its endpoints
+// are on (Available) and a gateway is configured to send the person to their
+// identity provider. The /device page offers the SSO choice exactly then
+// (without a gateway sso-initiate could only answer 502). Nil-safe. The
+// built-in OpenID Connect relay turns it on by setting Ungated and Gateway.
+func (u *SSO) Offered(ctx context.Context) bool {
+	return u != nil && u.Gateway != nil && u.Available(ctx)
+}
+
 // pendingFlow returns the pending flow holding the (raw) user code. Unknown,
 // expired or malformed -> domain.ErrNotFound; not pending -> domain.ErrAlreadyResolved.
 func (u *SSO) pendingFlow(ctx context.Context, raw string) (domain.Flow, error) {

@@ -119,6 +119,38 @@ func TestSSOAvailable(t *testing.T) {
 	}
 }
 
+// urlGateway is an SSO gateway that always answers its URL.
+type urlGateway string
+
+func (g urlGateway) Initiate(context.Context, domain.SSOInitiation) (string, error) {
+	return string(g), nil
+}
+
+// TestSSOOffered: the page's SSO choice needs the endpoints on (the license,
+// or Ungated) and a gateway; a nil SSO is off.
+func TestSSOOffered(t *testing.T) {
+	var none *app.SSO
+	if none.Offered(t.Context()) {
+		t.Fatal("nil SSO offered")
+	}
+	r := newSSORig(t)
+	if r.sso.Offered(t.Context()) {
+		t.Fatal("licensed without a gateway: offered (sso-initiate could only answer 502)")
+	}
+	r.sso.Gateway = urlGateway("https://idp.example/login")
+	if !r.sso.Offered(t.Context()) {
+		t.Fatal("licensed with a gateway: not offered")
+	}
+	r.sso.License = staticLicense{l: domain.License{Edition: "community"}}
+	if r.sso.Offered(t.Context()) {
+		t.Fatal("community with a gateway: offered")
+	}
+	r.sso.Ungated = true
+	if !r.sso.Offered(t.Context()) {
+		t.Fatal("ungated relay with a gateway: not offered")
+	}
+}
+
 // TestInitiateWithoutGatewayOrConsoleURL: the user code is checked first,
 // then CONSOLE_API_URL, then the gateway.
 func TestInitiateWithoutGatewayOrConsoleURL(t *testing.T) {

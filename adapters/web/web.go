@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -28,9 +29,11 @@ const AssetPrefix = "/assets/web/"
 
 // Config is what the pages need to know about the server.
 type Config struct {
-	// SSOEnabled shows the chooser's single-sign-on choice. It is on only
-	// when the SSO endpoints (SPEC 1 rows 6-9) are served.
-	SSOEnabled bool
+	// SSOEnabled, asked on every render, shows the chooser's single-sign-on
+	// choice and lets the page read the SSO return parameters. It must be
+	// true only when the SSO endpoints (SPEC 1 rows 6-9) are served and can
+	// reach an identity provider; nil means never.
+	SSOEnabled func(context.Context) bool
 }
 
 // Pages serves /device, /signin and their assets.
@@ -96,7 +99,8 @@ type pageData struct {
 }
 
 func (p *Pages) device(c echo.Context) error {
-	return p.render(c, "device", pageData{Title: "device.title", SSO: p.cfg.SSOEnabled})
+	sso := p.cfg.SSOEnabled != nil && p.cfg.SSOEnabled(c.Request().Context())
+	return p.render(c, "device", pageData{Title: "device.title", SSO: sso})
 }
 
 // signin embeds the server-checked return target (SafeReturnTo); the

@@ -54,8 +54,8 @@ func chromiumPath(t *testing.T) string {
 
 // newTab starts a fresh headless Chromium (its own user-data-dir) and returns
 // a context bound to its first tab; the browser ends at cleanup or when
-// browserBudget runs out.
-func newTab(t *testing.T, width, height int) context.Context {
+// browserBudget runs out. extra adds Chromium flags (e.g. host-resolver-rules).
+func newTab(t *testing.T, width, height int, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -72,6 +72,7 @@ func newTab(t *testing.T, width, height int) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(width, height),
 	}
+	opts = append(opts, extra...)
 	ctx, cancelTime := context.WithTimeout(context.Background(), browserBudget)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	tab, cancelTab := chromedp.NewContext(actx)

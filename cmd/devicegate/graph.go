@@ -160,8 +160,10 @@ func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
 		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
 	}, h)
-	// The SSO choice stays off until the SSO endpoints (SPEC 1 rows 6-9) are served.
-	pages, err := web.New(web.Config{SSOEnabled: false})
+	// The page offers SSO exactly when the SSO branch is usable
+	// (app.SSO.Offered: endpoints on, a gateway to go to), so the gateway
+	// wiring of graph_sso.go is the one place that turns it on.
+	pages, err := web.New(web.Config{SSOEnabled: h.SSO.Offered})
 	if err != nil {
 		return nil, err
 	}

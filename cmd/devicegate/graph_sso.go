@@ -62,6 +62,9 @@ func newSSO(d ssoDeps) *app.SSO {
 			d.Log.Warn("enterprise SSO is licensed but CONSOLE_API_URL is unset: sso-initiate will answer 502")
 		}
 	}
+	// The endpoints' gate (Available) and the /device page's SSO choice
+	// (Offered) both follow License, Ungated and Gateway below: nothing
+	// else decides whether SSO is on.
 	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, Nonces: d.Nonces,
 		Signer: d.Signer, Gateway: d.Gateway, Relay: d.Relay, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
 		// The organisation's own provider is no licensed feature (SPEC 2.6):

@@ -50,11 +50,12 @@
       "; SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");
   }
   // call returns {status, body, retry} and never throws: status 0 is a network failure.
-  function call(method, url, body) {
+  // csrf, when given, is the X-CSRF-Token (the SSO grant's); else the console's csrf_token cookie.
+  function call(method, url, body, csrf) {
     var headers = { "Accept": "application/json" };
     if (method !== "GET") {
       headers["Content-Type"] = "application/json";
-      headers["X-CSRF-Token"] = cookie("csrf_token");
+      headers["X-CSRF-Token"] = csrf || cookie("csrf_token");
     }
     return fetch(url, { method: method, headers: headers, credentials: "same-origin", cache: "no-store",
       body: body ? JSON.stringify(body) : undefined })
@@ -124,24 +125,32 @@
   }
 
   function devicePage() {
-    var st = { code: "", profile: null, lookup: null, retry: 0, again: null };
-    var input = $("code"), note = $("code-note"), error = $("code-error");
+    // grant is the SSO approval context (SPEC 2.6) once the identity provider
+    // vouched for the person; unconfirmed marks a code that came from a link
+    // the person has not checked yet.
+    var st = { code: "", profile: null, lookup: null, retry: 0, again: null, grant: null, unconfirmed: false };
+    var input = $("code"), note = $("code-note"), error = $("code-error"), ssobody = $("ssofailed-body");
     var params = new URLSearchParams(location.search);
     var given = params.get("user_code");
+    var sso = document.body.getAttribute("data-sso") === "1";
+    var ssoVerified = sso && params.get("sso_verified") === "1", ssoError = sso ? params.get("sso_error") : null;
     // RFC 8628 5.4: the code (and any SSO marker) leaves the address bar at once.
     if (location.search || location.hash) { history.replaceState(null, "", location.pathname); }
-    if (document.body.getAttribute("data-sso") === "1") { $("choose-sso").hidden = false; }
+    if (sso) { $("choose-sso").hidden = false; }
 
     rerender = function () {
       if (st.profile) { $("who-name").textContent = t("account.signed_in_as", { name: st.profile.name || st.profile.email }); }
       if (document.body.getAttribute("data-current") === "authorize") { renderAuthorize(); }
       if (document.body.getAttribute("data-current") === "ratelimited") { $("retry-text").textContent = waitText("ratelimited.", st.retry); }
-      if (error.getAttribute("data-key")) { error.textContent = t(error.getAttribute("data-key")); }
-      if (note.getAttribute("data-key")) { note.textContent = t(note.getAttribute("data-key")); }
+      document.querySelectorAll("[data-key]").forEach(function (el) {
+        var k = el.getAttribute("data-key");
+        el.textContent = k ? t(k) : "";
+      });
     };
     function say(el, key) { el.setAttribute("data-key", key || ""); el.textContent = key ? t(key) : ""; }
 
     function entry(prefill) {
+      st.grant = null;
       input.value = prefill || "";
       say(error, ""); say(note, "");
       show("entry");
@@ -166,11 +175,15 @@
       st.code = code; fill("code", code);
       lookup(true);
     });
-    $("confirm-yes").addEventListener("click", function () { lookup(false); });
+    $("confirm-yes").addEventListener("click", function () { st.unconfirmed = false; lookup(false); });
     $("confirm-no").addEventListener("click", function () { st.code = ""; entry(""); });
     $("choose-account").addEventListener("click", account);
-    $("approve").addEventListener("click", function () { decide("approve"); });
-    $("deny").addEventListener("click", function () { decide("deny"); });
+    // Single sign-on is a full navigation: sso-initiate sends the browser to the identity provider.
+    $("choose-sso").addEventListener("click", function () {
+      location.assign(API + "sso-initiate?user_code=" + encodeURIComponent(st.code));
+    });
+    $("approve").addEventListener("click", function () { if (st.grant) { approveExternal(); } else { decide("approve"); } });
+    $("deny").addEventListener("click", function () { if (st.grant) { cancelExternal(); } else { decide("deny"); } });
     $("sign-out").addEventListener("click", function () {
       call("POST", "/console/api/logout").then(function () {
         st.profile = null; $("who").hidden = true; entry(st.code);
@@ -182,12 +195,22 @@
         if (a === "again") { st.code = ""; entry(""); }
         if (a === "retry") { (st.again || function () { entry(st.code); })(); }
         if (a === "signin") { toSignIn(); }
+        if (a === "ssoretry") { resume(); }
+        if (a === "useaccount") { if (st.profile && st.code) { resume(); } else { toSignIn(); } }
       });
     });
 
+    // resume goes back to the code: confirmed first if it came from a link, else looked up again.
+    function resume() {
+      st.grant = null;
+      if (!st.code) { entry(""); return; }
+      if (st.unconfirmed) { show("confirm"); return; }
+      lookup(false);
+    }
+    // toSignIn keeps the code across /signin; only a code the person checked skips the confirmation after.
     function toSignIn() {
-      setCookie(CONFIRMED, st.code, 900, "/device");
-      location.assign("/signin?return_to=" + encodeURIComponent("/device?user_code=" + st.code));
+      if (!st.unconfirmed && st.code) { setCookie(CONFIRMED, st.code, 900, "/device"); }
+      location.assign("/signin?return_to=" + encodeURIComponent(st.code ? "/device?user_code=" + st.code : "/device"));
     }
     function rateLimited(r, again) { st.retry = r.retry || 60; st.again = again; show("ratelimited"); rerender(); }
     function failed(again) { st.again = again; show("lookupfailed"); }
@@ -203,7 +226,8 @@
           show("expired"); return;
         }
         st.lookup = r.body;
-        if (document.body.getAttribute("data-sso") === "1") { show("chooser"); return; }
+        if (st.grant) { show("authorize"); renderAuthorize(); return; }
+        if (sso) { show("chooser"); return; }
         account();
       });
     }
@@ -223,15 +247,25 @@
       if (mins < 60) { return mins === 1 ? t("time.minute") : t("time.minutes", { n: mins }); }
       return t("time.hours");
     }
+    // renderAuthorize fills the authorize view for the account, or for the SSO identity when st.grant is set.
     function renderAuthorize() {
-      var p = st.profile, l = st.lookup, ws = null;
-      (p.workspaces || []).forEach(function (w) { if (w.id === p.default_workspace_id) { ws = w; } });
-      $("az-name").textContent = p.name;
-      $("az-email").textContent = p.email;
-      $("az-workspace").textContent = ws ? ws.name : t("authorize.none");
+      var p = st.profile, l = st.lookup, g = st.grant, ws = null;
+      $("view-authorize").setAttribute("data-branch", g ? "sso" : "account");
+      document.querySelectorAll("#view-authorize [data-branch]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-branch") !== (g ? "sso" : "account");
+      });
+      if (g) {
+        $("az-sso-email").textContent = g.subject_email;
+        $("az-issuer").textContent = g.subject_issuer;
+      } else {
+        (p.workspaces || []).forEach(function (w) { if (w.id === p.default_workspace_id) { ws = w; } });
+        $("az-name").textContent = p.name;
+        $("az-email").textContent = p.email;
+        $("az-workspace").textContent = ws ? ws.name : t("authorize.none");
+      }
       $("az-client").textContent = l.client_id;
       $("az-device").textContent = l.device_label;
-      $("az-when").textContent = ago(l.created_at);
+      $("az-when").textContent = l.created_at ? ago(l.created_at) : t("network.unknown");
       $("az-network").textContent = l.request_network || t("network.unknown");
       var mismatch = l.request_network && l.approver_network && l.request_network !== l.approver_network;
       $("mismatch").hidden = !mismatch;
@@ -251,9 +285,58 @@
       });
     }
 
+    // ---- the external-SSO branch (SPEC 2.6) ----------------------------
+    // ssoReturn reads who the identity provider vouched for and the code it
+    // was for, then looks the code up for the request details.
+    function ssoReturn() {
+      call("GET", API + "approval-context").then(function (r) {
+        if (r.status === 401) { ssoFailed(true); return; }
+        if (r.status !== 200) { failed(ssoReturn); return; }
+        st.grant = r.body; st.code = r.body.user_code; st.unconfirmed = false;
+        fill("code", st.code);
+        lookup(false);
+      });
+    }
+    function ssoFailed(ended) {
+      st.grant = null;
+      if (ended) { say(ssobody, "ssofailed.ended"); } else { say(ssobody, "ssofailed.body"); }
+      show("ssofailed");
+    }
+    function ssoAccount() {
+      st.grant = null;
+      $("ssoaccount-code").hidden = !st.code;
+      show("ssoaccount");
+    }
+    function approveExternal() {
+      $("approve").disabled = $("deny").disabled = true;
+      call("POST", API + "approve-external", { user_code: st.code }, st.grant.csrf_token).then(function (r) {
+        $("approve").disabled = $("deny").disabled = false;
+        var code = r.body.code, again = function () { show("authorize"); };
+        if (r.status === 200) { st.grant = null; show("success"); return; }
+        if (code === "email_belongs_to_dify_account") { ssoAccount(); return; }
+        if (r.status === 401 || code === "csrf_mismatch") { ssoFailed(true); return; }
+        if (r.status === 404 || r.status === 409) { st.grant = null; show("expired"); return; }
+        if (r.status === 429) { rateLimited(r, again); return; }
+        if (r.status === 400 || r.status === 403) { ssoFailed(false); return; }
+        failed(again);
+      });
+    }
+    // cancelExternal: SPEC 2.6 has no external deny. With a console session
+    // in this browser the request is denied outright (the CLI hears
+    // access_denied); otherwise nothing is approved and it expires on its own.
+    function cancelExternal() {
+      st.grant = null;
+      if (!st.profile) { show("ssocancelled"); return; }
+      call("POST", API + "deny", { user_code: st.code }).then(function (r) {
+        show(r.status === 200 ? "denied" : "ssocancelled");
+      });
+    }
+
     // "Requested 2 minutes ago" keeps counting while the person reads.
     setInterval(function () {
-      if (document.body.getAttribute("data-current") === "authorize") { $("az-when").textContent = ago(st.lookup.created_at); }
+      if (document.body.getAttribute("data-current") === "authorize" && st.lookup.created_at) {
+        $("az-when").textContent = ago(st.lookup.created_at);
+      }
     }, 30000);
 
     // Start: who is signed in, then the code from the link (confirmed first), or the entry view.
@@ -262,6 +345,13 @@
         st.profile = r.body;
         $("who").hidden = false;
         rerender();
+      }
+      if (ssoVerified) { ssoReturn(); return; }
+      if (ssoError) { // relayed by sso-complete, with the code when it is known
+        st.code = given ? normalise(given) : ""; st.unconfirmed = !!st.code;
+        fill("code", st.code);
+        if (ssoError === "email_belongs_to_dify_account") { ssoAccount(); } else { ssoFailed(false); }
+        return;
       }
       var code = given ? normalise(given) : "";
       if (!code) { entry(given ? format(given).value : ""); return; }
