@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/devicegate/devicegate/docs"
 	"io"
 	"log/slog"
 	"net"
@@ -149,7 +150,7 @@ func newEcho(cfg *Config, h httpapi.Handlers) *echo.Echo {
 	return httpapi.New(httpapi.Config{
 		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
-		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
+		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition, OpenAPIDocument: docs.OpenAPI,
 	}, h)
 }
 

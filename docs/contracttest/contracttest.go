@@ -1,0 +1,194 @@
+// Package contracttest checks real HTTP exchanges against docs/openapi.yaml,
+// so the test suites of the HTTP adapter and of the binary prove the
+// published contract on every response they make. Tests only: the binary
+// never imports it.
+package contracttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/devicegate/devicegate/docs"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// Prefix is where the document's paths are mounted (its servers entry).
+const Prefix = "/openapi/v1"
+
+var (
+	loadOnce sync.Once
+	loaded   *openapi3.T
+	loadErr  error
+)
+
+// Document parses and validates docs/openapi.yaml (once per process).
+func Document() (*openapi3.T, error) {
+	loadOnce.Do(func() {
+		l := openapi3.NewLoader()
+		doc, err := l.LoadFromData(docs.OpenAPI)
+		if err != nil {
+			loadErr = fmt.Errorf("docs/openapi.yaml: %w", err)
+			return
+		}
+		if !doc.IsOpenAPI31OrLater() {
+			loadErr = fmt.Errorf("docs/openapi.yaml: openapi %q, want 3.1", doc.OpenAPI)
+			return
+		}
+		if err := doc.Validate(context.Background()); err != nil {
+			loadErr = fmt.Errorf("docs/openapi.yaml is not a valid OpenAPI document: %w", err)
+			return
+		}
+		loaded = doc
+	})
+	return loaded, loadErr
+}
+
+// Find returns the documented path template matching a request path under
+// Prefix, with its path parameters; literal segments win over parameters
+// (/oauth/authorizations/self before /oauth/authorizations/{id}).
+func Find(doc *openapi3.T, path string) (template string, params map[string]string, ok bool) {
+	rel, found := strings.CutPrefix(path, Prefix)
+	if !found {
+		return "", nil, false
+	}
+	segs := strings.Split(rel, "/")
+	best, bestScore := "", -1
+	var bestParams map[string]string
+	for tmpl := range doc.Paths.Map() {
+		ts := strings.Split(tmpl, "/")
+		if len(ts) != len(segs) {
+			continue
+		}
+		score, p := 0, map[string]string{}
+		for i, t := range ts {
+			switch {
+			case strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}"):
+				p[strings.Trim(t, "{}")] = segs[i]
+			case t == segs[i]:
+				score++
+			default:
+				score = -1
+			}
+			if score < 0 {
+				break
+			}
+		}
+		if score > bestScore {
+			best, bestScore, bestParams = tmpl, score, p
+		}
+	}
+	return best, bestParams, bestScore >= 0
+}
+
+// Check validates one exchange: a request under Prefix whose path and
+// method are documented must get a documented status, with the documented
+// headers and a body matching its schema. An undocumented path must be a
+// 404 and an undocumented method a 404 or 405 (the error bodies of those
+// are checked by the callers' own assertions). HEAD is checked as GET
+// without a body. It returns nil for requests outside Prefix.
+func Check(req *http.Request, status int, header http.Header, body []byte) error {
+	if !strings.HasPrefix(req.URL.Path, Prefix+"/") {
+		return nil
+	}
+	doc, err := Document()
+	if err != nil {
+		return err
+	}
+	tmpl, params, ok := Find(doc, req.URL.Path)
+	if !ok {
+		if status != http.StatusNotFound {
+			return fmt.Errorf("%s %s: path not in docs/openapi.yaml but answered %d", req.Method, req.URL.Path, status)
+		}
+		return nil
+	}
+	item := doc.Paths.Value(tmpl)
+	method := req.Method
+	if method == http.MethodHead && item.Get != nil {
+		method, body = http.MethodGet, nil
+	}
+	op := item.GetOperation(method)
+	if op == nil && method == http.MethodOptions && req.Header.Get("Access-Control-Request-Method") != "" {
+		return nil // a CORS preflight, answered by the middleware (OPENAPI_CORS_ALLOW_ORIGINS)
+	}
+	if op == nil {
+		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+			return fmt.Errorf("%s %s: method not in docs/openapi.yaml but answered %d", req.Method, tmpl, status)
+		}
+		return nil
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+	if body == nil {
+		opts.ExcludeResponseBody = true
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Options: opts,
+			Route: &routers.Route{Spec: doc, Server: doc.Servers[0], Path: tmpl, PathItem: item, Method: method, Operation: op},
+		},
+		Status: status, Header: header, Options: opts,
+	}
+	in.SetBodyBytes(bytes.Clone(body))
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		if status == http.StatusNotFound && unservedRoute(body) {
+			return nil
+		}
+		return fmt.Errorf("%s %s -> %d does not match docs/openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, status, err, clip(body))
+	}
+	return nil
+}
+
+// OperationCodes returns every error code the operations of doc list in
+// their responses: the `code` (canonical) or `error` (OAuth) enums of the
+// allOf parts of each response schema.
+func OperationCodes(doc *openapi3.T) map[string]bool {
+	set := map[string]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				for _, mt := range resp.Value.Content {
+					if mt.Schema == nil {
+						continue
+					}
+					for _, part := range mt.Schema.Value.AllOf {
+						for _, field := range []string{"code", "error"} {
+							if p := part.Value.Properties[field]; p != nil {
+								for _, v := range p.Value.Enum {
+									if c, ok := v.(string); ok {
+										set[c] = true
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return set
+}
+
+// unservedRoute reports the bare 404 of a route this deployment does not
+// serve (OPENAPI_ENABLED=false, a gated SSO branch, introspection off): the
+// body of an unknown path, which the document's introduction describes.
+func unservedRoute(body []byte) bool {
+	var e struct {
+		Code   string `json:"code"`
+		Status int    `json:"status"`
+	}
+	return json.Unmarshal(body, &e) == nil && e.Code == "not_found" && e.Status == http.StatusNotFound
+}
+
+func clip(b []byte) string {
+	if len(b) > 400 {
+		return string(b[:400]) + "..."
+	}
+	return string(b)
+}

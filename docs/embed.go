@@ -1,0 +1,10 @@
+// Package docs embeds the service's published contract, docs/openapi.yaml,
+// so the binary serves the document it was built with.
+package docs
+
+import _ "embed"
+
+// OpenAPI is docs/openapi.yaml (OpenAPI 3.1), served at /openapi/v1/openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
