@@ -9,9 +9,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// consoleOnlyCodes are the error-table codes only /console/api answers
-// (outside /openapi/v1): the document lists them in ErrorCode, not per operation.
-var consoleOnlyCodes = []string{"invalid_credentials", "conflict"}
+// consoleOnlyCodes are the error-table codes no /openapi/v1 operation
+// answers today: /console/api's (sign-in, account creation) and
+// insufficient_scope, which only routes guarded by RequireScope answer (the
+// built-in bearer routes need no scope). The document lists them in
+// ErrorCode, not per operation.
+var consoleOnlyCodes = []string{"invalid_credentials", "conflict", "insufficient_scope"}
 
 // TestContractDocumentsEveryErrorCode: every code of the error table (and
 // the ones classify builds itself) is in docs/openapi.yaml's ErrorCode

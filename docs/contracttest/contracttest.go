@@ -147,7 +147,8 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 
 // OperationCodes returns every error code the operations of doc list in
 // their responses: the `code` (canonical) or `error` (OAuth) enums of the
-// allOf parts of each response schema.
+// inline allOf parts of each response schema, which narrow the referenced
+// error shape to the codes of that operation and status.
 func OperationCodes(doc *openapi3.T) map[string]bool {
 	set := map[string]bool{}
 	for _, item := range doc.Paths.Map() {
@@ -158,6 +159,9 @@ func OperationCodes(doc *openapi3.T) map[string]bool {
 						continue
 					}
 					for _, part := range mt.Schema.Value.AllOf {
+						if part.Ref != "" {
+							continue // the shape itself (OAuthError, CanonicalError): every code
+						}
 						for _, field := range []string{"code", "error"} {
 							if p := part.Value.Properties[field]; p != nil {
 								for _, v := range p.Value.Enum {
