@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -195,4 +196,30 @@ func clip(b []byte) string {
 		return string(b[:400]) + "..."
 	}
 	return string(b)
+}
+
+// Transport is an http.RoundTripper that checks every response to a
+// request under Prefix with Check and hands each violation to Report. The
+// body is read in full and handed on unchanged.
+type Transport struct {
+	Base   http.RoundTripper
+	Report func(error)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.Base.RoundTrip(req)
+	if err != nil || !strings.HasPrefix(req.URL.Path, Prefix+"/") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err := Check(req, resp.StatusCode, resp.Header, body); err != nil {
+		t.Report(err)
+	}
+	return resp, nil
 }
