@@ -52,6 +52,11 @@ func (s *testServer) serve(r req) *httptest.ResponseRecorder {
 	if err := contracttest.Check(hr, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
 		s.t.Error(err)
 	}
+	if rec.Code < 400 {
+		if err := contracttest.CheckRequest(hr, []byte(r.body)); err != nil {
+			s.t.Error(err)
+		}
+	}
 	return rec
 }
 

@@ -88,6 +88,41 @@ func Find(doc *openapi3.T, path string) (template string, params map[string]stri
 	return best, bestParams, bestScore >= 0
 }
 
+// CheckRequest validates a request the server accepted (answered below
+// 400) against the operation's parameters and request body, so the
+// document never refuses what the server takes. body is the request body
+// (req.Body is not read). Security requirements are not evaluated.
+func CheckRequest(req *http.Request, body []byte) error {
+	doc, err := Document()
+	if err != nil {
+		return err
+	}
+	tmpl, params, ok := Find(doc, req.URL.Path)
+	if !ok {
+		return nil
+	}
+	item := doc.Paths.Value(tmpl)
+	method := req.Method
+	if method == http.MethodHead && item.Get != nil {
+		method = http.MethodGet
+	}
+	op := item.GetOperation(method)
+	if op == nil {
+		return nil
+	}
+	r := req.Clone(context.Background())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{
+		Request: r, PathParams: params,
+		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		Route:   &routers.Route{Spec: doc, Server: doc.Servers[0], Path: tmpl, PathItem: item, Method: method, Operation: op},
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		return fmt.Errorf("%s %s was accepted by the server but docs/openapi.yaml refuses it: %v\nbody: %s", req.Method, req.URL.Path, err, clip(body))
+	}
+	return nil
+}
+
 // Check validates one exchange: a request under Prefix whose path and
 // method are documented must get a documented status, with the documented
 // headers and a body matching its schema. An undocumented path must be a
@@ -208,8 +243,18 @@ type Transport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasPrefix(req.URL.Path, Prefix+"/") {
+		return t.Base.RoundTrip(req)
+	}
+	var sent []byte
+	if req.Body != nil && req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			sent, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
 	resp, err := t.Base.RoundTrip(req)
-	if err != nil || !strings.HasPrefix(req.URL.Path, Prefix+"/") {
+	if err != nil {
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -220,6 +265,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err := Check(req, resp.StatusCode, resp.Header, body); err != nil {
 		t.Report(err)
+	}
+	if resp.StatusCode < 400 && (req.Body == nil || req.GetBody != nil) {
+		if err := CheckRequest(req, sent); err != nil {
+			t.Report(err)
+		}
 	}
 	return resp, nil
 }
