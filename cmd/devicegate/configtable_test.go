@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -33,20 +34,25 @@ var envReaders = map[string]bool{
 // envName is what an environment variable name looks like.
 var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 
-// readVariables returns every variable the non-test Go files of this
-// package read, with the file:line of the first read.
+// binaryFiles lists the Go files of this module that are compiled into
+// the binary (go list -deps), so a variable read by an adapter counts too.
+func binaryFiles(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return strings.Fields(string(out))
+}
+
+// readVariables returns every variable the binary's own code reads, with
+// the file:line of the first read.
 func readVariables(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
+	for _, name := range binaryFiles(t) {
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -125,7 +131,8 @@ func inFamily(name string, families []string) bool {
 }
 
 // TestConfigurationTableMatchesConfig: README.md's configuration table
-// lists every variable config.go reads, and lists nothing it does not read.
+// lists every variable the binary reads (config.go, or any package it
+// links), and lists nothing it does not read.
 func TestConfigurationTableMatchesConfig(t *testing.T) {
 	read := readVariables(t)
 	names, families := documentedVariables(t)
@@ -139,7 +146,8 @@ func TestConfigurationTableMatchesConfig(t *testing.T) {
 	}
 	for _, v := range names {
 		if _, ok := read[v]; !ok {
-			t.Errorf("README.md documents %s, which cmd/devicegate never reads (a new reading helper belongs in envReaders)", v)
+			t.Errorf("README.md documents %s, which the binary never reads: read it through getenv or a helper listed "+
+				"in envReaders (configtable_test.go); a variable only a library reads belongs in a family row like `OTEL_*`", v)
 		}
 	}
 	seen := map[string]bool{}
