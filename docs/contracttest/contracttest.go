@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -268,4 +270,56 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// Route is one (method, path) a router registers; path uses Echo's
+// ":name" parameters.
+type Route struct{ Method, Path string }
+
+// CompareRoutes reports every route registered under Prefix that doc does
+// not document and every documented operation that is not registered. HEAD
+// is covered by a documented GET; a path registered for every method (a
+// dispatcher answering the undocumented ones 405) must register the
+// documented methods and be documented.
+func CompareRoutes(doc *openapi3.T, routes []Route) []string {
+	served := map[string][]string{}
+	for _, r := range routes {
+		p, ok := strings.CutPrefix(r.Path, Prefix)
+		if !ok {
+			continue
+		}
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			if name, ok := strings.CutPrefix(s, ":"); ok {
+				segs[i] = "{" + name + "}"
+			}
+		}
+		p = strings.Join(segs, "/")
+		served[p] = append(served[p], r.Method)
+	}
+	var problems []string
+	for p, item := range doc.Paths.Map() {
+		for m := range item.Operations() {
+			if !slices.Contains(served[p], m) {
+				problems = append(problems, fmt.Sprintf("docs/openapi.yaml documents %s %s, which the server does not route", m, p))
+			}
+		}
+	}
+	for p, ms := range served {
+		item := doc.Paths.Value(p)
+		if len(ms) >= 9 { // echo's Any
+			if item == nil {
+				problems = append(problems, fmt.Sprintf("the server routes %s (every method), which docs/openapi.yaml does not document", p))
+			}
+			continue
+		}
+		for _, m := range ms {
+			if item != nil && (item.GetOperation(m) != nil || (m == http.MethodHead && item.Get != nil)) {
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("the server routes %s %s, which docs/openapi.yaml does not document", m, p))
+		}
+	}
+	sort.Strings(problems)
+	return problems
 }
