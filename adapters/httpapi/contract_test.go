@@ -1,14 +1,19 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/docs"
 	"github.com/devicegate/devicegate/docs/contracttest"
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 )
 
@@ -89,4 +94,120 @@ func TestContractRejectsUndocumentedResponses(t *testing.T) {
 	if err := contracttest.Check(post, 400, ok, []byte(`{"error":"slow_down","error_description":"x"}`)); err != nil {
 		t.Errorf("a documented answer was refused: %v", err)
 	}
+}
+
+// wireCode is the error code of an answer in either shape.
+func wireCode(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var e struct{ Code, Error string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+		t.Fatalf("error body %q: %v", rec.Body.String(), err)
+	}
+	return e.Code + e.Error
+}
+
+// TestContractTour drives the answers the rest of the suite does not reach
+// through every operation it applies to (a wrong method, a missing,
+// unknown or expired bearer token, an oversized body, a decision by a
+// disabled account, introspection with bearer auth off), so each is both
+// asserted here and validated against docs/openapi.yaml by serve.
+func TestContractTour(t *testing.T) {
+	doc, err := contracttest.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, func(st *setup) { st.cfg.OpenAPIDocument = docs.OpenAPI })
+	const rowID = "00000000-0000-4000-8000-000000000000"
+	concrete := func(p string) string {
+		return contracttest.Prefix + strings.ReplaceAll(p, "{id}", rowID)
+	}
+	oauthShaped := map[string]bool{"/oauth/device/code": true, "/oauth/device/token": true, "/oauth/device/lookup": true,
+		"/oauth/device/approve": true, "/oauth/device/deny": true, "/oauth/revoke": true}
+
+	t.Run("wrong method", func(t *testing.T) {
+		for p, item := range doc.Paths.Map() {
+			if ssoOnly(item) {
+				continue // the SSO branch is not in this graph (cmd/devicegate's tests cover it)
+			}
+			method := http.MethodPut
+			if item.Put != nil {
+				method = http.MethodPatch
+			}
+			rec := s.serve(req{method: method, path: concrete(p)})
+			want := "method_not_allowed"
+			if oauthShaped[p] {
+				want = "invalid_request"
+			}
+			if rec.Code != http.StatusMethodNotAllowed || wireCode(t, rec) != want {
+				t.Errorf("%s %s: %d %s, want 405 %s", method, p, rec.Code, rec.Body, want)
+			}
+		}
+	})
+
+	bearerOps := []req{{method: http.MethodGet, path: concrete("/me")}, {method: http.MethodGet, path: concrete("/oauth/authorizations")},
+		{method: http.MethodDelete, path: concrete("/oauth/authorizations/self")}, {method: http.MethodDelete, path: concrete("/oauth/authorizations/{id}")}}
+	t.Run("bearer", func(t *testing.T) {
+		for _, op := range bearerOps {
+			for _, c := range []struct{ token, want string }{{"", "unauthorized"}, {"dfoa_" + strings.Repeat("A", 43), "invalid_token"}} {
+				r := op
+				if c.token != "" {
+					r.header = http.Header{"Authorization": {"Bearer " + c.token}}
+				}
+				if rec := s.serve(r); rec.Code != http.StatusUnauthorized || wireCode(t, rec) != c.want {
+					t.Errorf("%s %s with token %q: %d %s, want 401 %s", op.method, op.path, c.token, rec.Code, rec.Body, c.want)
+				}
+			}
+			tok := s.token("alice@example.com")
+			s.clock.Advance(15 * 24 * time.Hour) // past OAUTH_TTL_DAYS (14)
+			r := op
+			r.header = http.Header{"Authorization": {"Bearer " + tok}}
+			if rec := s.serve(r); rec.Code != http.StatusUnauthorized || wireCode(t, rec) != "token_expired" {
+				t.Errorf("%s %s with an expired token: %d %s, want 401 token_expired", op.method, op.path, rec.Code, rec.Body)
+			}
+		}
+	})
+
+	t.Run("body too large", func(t *testing.T) {
+		big := `{"pad":"` + strings.Repeat("x", 64<<10) + `"}`
+		l := s.login("alice@example.com")
+		for _, p := range []string{"/oauth/device/code", "/oauth/device/token", "/oauth/device/approve", "/oauth/device/deny",
+			"/oauth/revoke", "/oauth/introspect"} {
+			r := req{method: http.MethodPost, path: concrete(p), body: big, ctype: "application/json", cookies: l.cookies(),
+				header: http.Header{"X-Csrf-Token": {l.csrf}}}
+			if p == "/oauth/introspect" {
+				r.header.Set("Authorization", "Bearer "+testSecret)
+			}
+			if rec := s.serve(r); rec.Code != http.StatusRequestEntityTooLarge || wireCode(t, rec) != "request_too_large" {
+				t.Errorf("POST %s with a 64 KiB body: %d %s, want 413 request_too_large", p, rec.Code, rec.Body)
+			}
+		}
+	})
+
+	t.Run("deny by a disabled account", func(t *testing.T) {
+		l := s.login("bob@example.com")
+		_, uc := s.startFlow()
+		s.accounts.disable(s.bob.ID)
+		if rec := s.decide("deny", uc, l); rec.Code != http.StatusConflict || wireCode(t, rec) != "state_lost" {
+			t.Errorf("deny by a disabled account: %d %s, want 409 state_lost", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("introspection with bearer auth off", func(t *testing.T) {
+		off := newTestServer(t, func(st *setup) { st.bearerOff = true })
+		rec := off.serve(req{method: http.MethodPost, path: concrete("/oauth/introspect"), body: "token=x",
+			ctype: "application/x-www-form-urlencoded", header: http.Header{"Authorization": {"Bearer " + testSecret}}})
+		if rec.Code != http.StatusServiceUnavailable || wireCode(t, rec) != "bearer_auth_disabled" {
+			t.Errorf("introspect with ENABLE_OAUTH_BEARER=false: %d %s, want 503 bearer_auth_disabled", rec.Code, rec.Body)
+		}
+	})
+}
+
+// ssoOnly reports a path of the external-SSO branch (tagged so in the document).
+func ssoOnly(item *openapi3.PathItem) bool {
+	for _, op := range item.Operations() {
+		if slices.Contains(op.Tags, "external SSO") {
+			return true
+		}
+	}
+	return false
 }

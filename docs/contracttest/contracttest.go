@@ -151,6 +151,15 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 	if op == nil && method == http.MethodOptions && req.Header.Get("Access-Control-Request-Method") != "" {
 		return nil // a CORS preflight, answered by the middleware (OPENAPI_CORS_ALLOW_ORIGINS)
 	}
+	if op == nil && status == http.StatusMethodNotAllowed {
+		// A wrong method: its body must be the path's documented 405.
+		for m, o := range item.Operations() {
+			if o.Responses.Status(http.StatusMethodNotAllowed) != nil {
+				method, op = m, o
+				break
+			}
+		}
+	}
 	if op == nil {
 		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
 			return fmt.Errorf("%s %s: method not in docs/openapi.yaml but answered %d", req.Method, tmpl, status)
