@@ -21,8 +21,8 @@ for pkg in $(go list ./adapters/... | grep -v '/adapters/jwssigner$'); do
     echo "check-deps: $pkg imports jwx (only adapters/jwssigner may)"; status=1
   fi
 done
-# The contract checker (kin-openapi, docs/contracttest) and YAML are test tools: the binary links neither.
-testonly=$(go list -deps ./cmd/devicegate | grep -E '^(github.com/getkin/kin-openapi|go.yaml.in/yaml|gopkg.in/yaml|github.com/devicegate/devicegate/docs/contracttest)' || true)
+# The contract checker (kin-openapi, docs/contracttest), YAML and the Kubernetes API types are test tools: the binary links none.
+testonly=$(go list -deps ./cmd/devicegate | grep -E '^(github.com/getkin/kin-openapi|go.yaml.in/yaml|gopkg.in/yaml|k8s.io/|github.com/devicegate/devicegate/docs/contracttest)' || true)
 if [ -n "$testonly" ]; then echo "check-deps: the binary links test-only packages:"; echo "$testonly" | sed 's/^/  /'; status=1; fi
 [ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, fx; only jwssigner imports jwx)"
 exit $status

@@ -15,6 +15,11 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v4"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
 // No Docker engine or cluster runs in CI, so these tests check what can be
@@ -531,6 +536,54 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("kustomization.yaml does not list %s", base)
 		}
 	}
+}
+
+// k8sTypes are the API objects deploy/k8s may hold, by apiVersion and kind.
+var k8sTypes = map[string]func() any{
+	"apps/v1 Deployment":                     func() any { return &appsv1.Deployment{} },
+	"v1 Service":                             func() any { return &corev1.Service{} },
+	"v1 ConfigMap":                           func() any { return &corev1.ConfigMap{} },
+	"policy/v1 PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
+	"autoscaling/v2 HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"batch/v1 Job":                           func() any { return &batchv1.Job{} },
+}
+
+// TestKubernetesObjectsAreWellTyped: every manifest decodes strictly into
+// the Kubernetes API type of its apiVersion and kind, so a misspelt or
+// misplaced field (which a cluster would drop or refuse) fails here.
+func TestKubernetesObjectsAreWellTyped(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(deployDir, "k8s", "*.yaml"))
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue // kustomize's own format, not an API object
+		}
+		for _, d := range yamlDocs(t, f) {
+			key := fmt.Sprint(d["apiVersion"], " ", d["kind"])
+			newObj, ok := k8sTypes[key]
+			if !ok {
+				t.Errorf("%s: %s is not a kind deploy/k8s is checked for (add it to k8sTypes)", f, key)
+				continue
+			}
+			if err := strictDecode(d, newObj()); err != nil {
+				t.Errorf("%s: %s %v: %v", f, key, asMap(d["metadata"])["name"], err)
+			}
+		}
+	}
+	bad := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "spec": map[string]any{"replica": 2}}
+	if strictDecode(bad, &appsv1.Deployment{}) == nil {
+		t.Error("a misspelt field was accepted")
+	}
+}
+
+// strictDecode decodes a YAML document into obj through JSON, refusing unknown fields.
+func strictDecode(doc map[string]any, obj any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(obj)
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
