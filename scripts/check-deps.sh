@@ -31,5 +31,8 @@ done
 ctl=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/devicectl/... |
   grep -Ev '^(github.com/devicegate/devicegate/cmd/devicectl($|/)|golang.org/x/oauth2($|/)|golang.org/x/term$|golang.org/x/sys/|github.com/skip2/go-qrcode($|/))' || true)
 if [ -n "$ctl" ]; then echo "check-deps: cmd/devicectl imports more than its public-API client may:"; echo "$ctl" | sed 's/^/  /'; status=1; fi
+# The contract checker (kin-openapi, docs/contracttest), YAML and the Kubernetes API types are test tools: the binary links none.
+testonly=$(go list -deps ./cmd/devicegate | grep -E '^(github.com/getkin/kin-openapi|go.yaml.in/yaml|gopkg.in/yaml|k8s.io/|github.com/devicegate/devicegate/docs/contracttest)' || true)
+if [ -n "$testonly" ]; then echo "check-deps: the binary links test-only packages:"; echo "$testonly" | sed 's/^/  /'; status=1; fi
 [ $status -eq 0 ] && echo "check-deps: ok (domain, ports, app are free of echo, gorm, rueidis, jwx, go-oidc, fx; only jwssigner imports jwx, only oidcrelay go-oidc; devicectl imports no server package)"
 exit $status

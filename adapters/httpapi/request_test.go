@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/devicegate/devicegate/docs/contracttest"
 )
 
 // req describes one request.
@@ -47,6 +49,14 @@ func (s *testServer) serve(r req) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	s.e.ServeHTTP(rec, hr)
 	checkCommonHeaders(s.t, r, rec)
+	if err := contracttest.Check(hr, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		s.t.Error(err)
+	}
+	if rec.Code < 400 {
+		if err := contracttest.CheckRequest(hr, []byte(r.body)); err != nil {
+			s.t.Error(err)
+		}
+	}
 	return rec
 }
 

@@ -74,3 +74,9 @@ func (s *server) metadata(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, m)
 }
+
+// openAPIDocument is GET /openapi/v1/openapi.yaml: the contract the binary
+// was built with (RFC 9512 media type).
+func (s *server) openAPIDocument(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml", s.cfg.OpenAPIDocument)
+}

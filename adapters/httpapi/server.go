@@ -50,6 +50,9 @@ type Config struct {
 	// Edition is "community" or "enterprise". The enterprise-only routes
 	// (SPEC 1 rows 6-9) are gated by Handlers.SSO (license port), not by this field.
 	Edition string
+	// OpenAPIDocument is the published contract (docs.OpenAPI), served at
+	// /openapi/v1/openapi.yaml while OpenAPIEnabled; empty leaves the route out.
+	OpenAPIDocument []byte
 	// SecureCookies forces the Secure attribute on cookies; it is also on
 	// whenever PublicWebURL is https.
 	SecureCookies bool
@@ -122,6 +125,9 @@ func New(cfg Config, h Handlers) *echo.Echo {
 		s.deviceRoutes(api)
 		s.ssoRoutes(api)
 		s.tokenRoutes(api)
+		if len(cfg.OpenAPIDocument) > 0 {
+			api.Match(GetAndHead, "/openapi.yaml", s.openAPIDocument)
+		}
 	}
 	return e
 }

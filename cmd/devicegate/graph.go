@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/devicegate/devicegate/docs"
 	"io"
 	"log/slog"
 	"net"
@@ -158,7 +159,7 @@ func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
 	e := httpapi.New(httpapi.Config{
 		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
-		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
+		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition, OpenAPIDocument: docs.OpenAPI,
 	}, h)
 	// The page offers SSO exactly when the SSO branch is usable
 	// (app.SSO.Offered: endpoints on, a gateway to go to), so the gateway

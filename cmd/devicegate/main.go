@@ -35,6 +35,9 @@ Usage:
   devicegate tokens revoke --email E [--issuer I] | --account ID | --id ID
                               revoke them all, on every instance
   devicegate prune            delete token rows past the retention window
+  devicegate healthcheck [--path /healthz|/readyz] [--url URL]
+                              probe a running instance (exit 0 on 200); for
+                              container health checks on the shell-less image
   devicegate help             show this text
 
 Configuration comes from the environment; see README.md.
@@ -95,6 +98,8 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 		return prune(ctx, cfg, log, stdout)
 	case "tokens":
 		return tokens(ctx, cfg, log, args, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, cfg, args, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
