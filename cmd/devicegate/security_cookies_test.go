@@ -10,7 +10,12 @@ import (
 	"github.com/devicegate/devicegate/ports/porttest"
 )
 
-const secPassword = "correct horse battery staple"
+// secPassword is the password of member@corp.example; secWeb the
+// PUBLIC_WEB_URL of most security tests (another origin than the API).
+const (
+	secPassword = "correct horse battery staple"
+	secWeb      = "https://web.devicegate.test"
+)
 
 // secInstance is a licensed SSO instance on SQLite whose /device page lives
 // at webURL (http or https), with the account member@corp.example.

@@ -22,7 +22,7 @@ func lookupValid(t *testing.T, base, userCode string) bool {
 // matches a csrf_token cookie the attacker planted but not the session's
 // (or grant's) own secret.
 func TestCSRFOnEveryStateChangingConsoleRoute(t *testing.T) {
-	in, _ := secInstance(t, "https://web.devicegate.test")
+	in, _ := secInstance(t, secWeb)
 	_, sess, csrf := consoleSignIn(t, in.Base, "member@corp.example", secPassword)
 	planted := &http.Cookie{Name: "csrf_token", Value: "attacker-chosen"}
 	attempts := map[string]secReq{
@@ -83,7 +83,7 @@ func TestCSRFOnEveryStateChangingConsoleRoute(t *testing.T) {
 // before sign-in is never adopted; the old session is dead after logout and
 // after a new sign-in from the same browser.
 func TestSessionFixation(t *testing.T) {
-	in, _ := secInstance(t, "https://web.devicegate.test")
+	in, _ := secInstance(t, secWeb)
 	planted := &http.Cookie{Name: "devicegate_session", Value: "attacker-planted-session-id-0123456789"}
 	_, s1, c1 := consoleSignIn(t, in.Base, "member@corp.example", secPassword, planted)
 	if s1.Value == planted.Value {
