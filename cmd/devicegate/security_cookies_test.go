@@ -21,11 +21,18 @@ const (
 // at webURL (http or https), with the account member@corp.example.
 func secInstance(t *testing.T, webURL string) (*instance, *enterprise) {
 	t.Helper()
+	in, ent, _ := secInstanceVars(t, webURL)
+	return in, ent
+}
+
+// secInstanceVars is secInstance that also returns the configuration.
+func secInstanceVars(t *testing.T, webURL string) (*instance, *enterprise, map[string]string) {
+	t.Helper()
 	ent := newEnterprise(t)
 	vars := ssoVars(sqliteVars(t), ent)
 	vars["PUBLIC_WEB_URL"] = webURL
 	createAccount(t, vars, "member@corp.example", secPassword, "Corp")
-	return startInstance(t, vars), ent
+	return startInstance(t, vars), ent, vars
 }
 
 // wantCookie checks the attributes of a cookie the service sets or clears.
