@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-short bench check-deps lint fmt vet migrate clean
+.PHONY: run build test test-short fuzz bench check-deps lint fmt vet migrate clean
 
 ## run: serve on the embedded default (SQLite file ./data/devicegate.db + in-memory state) on :8080
 run:
@@ -21,6 +21,10 @@ test: check-deps
 ## test-short: the tests that need no Postgres, Redis or cluster
 test-short:
 	$(GO) test -count=1 ./...
+
+## fuzz: every fuzz target for FUZZTIME each (default 10s); plain `go test` runs their seeds
+fuzz:
+	bash scripts/fuzz.sh
 
 ## bench: bearer-validation and load benchmarks (real server over loopback HTTP; memory/SQLite and Redis/Postgres) as ratios to a same-run baseline
 bench:

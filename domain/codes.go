@@ -63,29 +63,32 @@ func NewUserCode(r io.Reader) (string, error) {
 	return string(out), nil
 }
 
-// NormalizeUserCode upper-cases s, drops spaces and dashes, and when exactly
-// eight alphabet characters remain returns them as XXXX-XXXX. Anything else
-// returns ok=false.
+// NormalizeUserCode upper-cases s (ASCII letters only), drops spaces and
+// dashes, and when exactly eight alphabet characters remain returns them as
+// XXXX-XXXX. Anything else returns ok=false. Case folding is ASCII-only on
+// purpose: strings.ToUpper maps "ſ" to "S" and "ı" to "I", which would let
+// characters outside the alphabet match a code.
 func NormalizeUserCode(s string) (code string, ok bool) {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		switch {
-		case r == ' ' || r == '-':
+	var b [8]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '-' {
 			continue
-		case r < 128 && strings.IndexByte(UserCodeAlphabet, byte(r)) >= 0:
-			if b.Len() == 8 {
-				return "", false
-			}
-			b.WriteRune(r)
-		default:
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if strings.IndexByte(UserCodeAlphabet, c) < 0 || n == len(b) {
 			return "", false
 		}
+		b[n] = c
+		n++
 	}
-	if b.Len() != 8 {
+	if n != len(b) {
 		return "", false
 	}
-	c := b.String()
-	return c[:4] + "-" + c[4:], true
+	return string(b[:4]) + "-" + string(b[4:]), true
 }
 
 // HashSecret returns the lowercase hex SHA-256 of s. Device codes, user codes,

@@ -9,14 +9,20 @@ import (
 	"github.com/devicegate/devicegate/domain"
 )
 
-// FuzzNormalizeUserCode: never panics; an accepted code is canonical
-// (XXXX-XXXX over the alphabet) and normalising it again is the identity.
+// FuzzNormalizeUserCode: never panics; accepts exactly the inputs made of
+// alphabet characters (either ASCII case) plus spaces and dashes with eight
+// alphabet characters in all, and answers what referenceNormalize answers;
+// an accepted code is canonical and normalising it again is the identity.
 func FuzzNormalizeUserCode(f *testing.F) {
 	for _, s := range []string{"ABCD-EFGH", "abcd efgh", "", "----", "ÄBCD-EFGH", "ABCD-EFGH-", "a b c d e f g h", "\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		out, ok := domain.NormalizeUserCode(in)
+		want, wantOK := referenceNormalize(in)
+		if ok != wantOK || out != want {
+			t.Fatalf("NormalizeUserCode(%q) = %q, %v; the alphabet rule says %q, %v", in, out, ok, want, wantOK)
+		}
 		if !ok {
 			if out != "" {
 				t.Fatalf("rejected input returned %q", out)
@@ -34,7 +40,34 @@ func FuzzNormalizeUserCode(f *testing.F) {
 		if again, ok := domain.NormalizeUserCode(out); !ok || again != out {
 			t.Fatalf("not idempotent: %q -> %q", out, again)
 		}
+		if again, ok := domain.NormalizeUserCode(strings.ToLower(out)); !ok || again != out {
+			t.Fatalf("lower case of %q -> %q, %v", out, again, ok)
+		}
 	})
+}
+
+// referenceNormalize restates SPEC 2.1 byte by byte, with no Unicode case
+// mapping: only ASCII letters fold, so "ſ" (which strings.ToUpper maps to
+// "S") or a fullwidth letter is not an alphabet character.
+func referenceNormalize(in string) (string, bool) {
+	var kept []byte
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c == ' ' || c == '-' {
+			continue
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if strings.IndexByte(domain.UserCodeAlphabet, c) < 0 {
+			return "", false
+		}
+		kept = append(kept, c)
+	}
+	if len(kept) != 8 {
+		return "", false
+	}
+	return string(kept[:4]) + "-" + string(kept[4:]), true
 }
 
 // FuzzPoll: the poll rules never panic, and their answers respect the

@@ -67,8 +67,8 @@ func TestLoginErrors(t *testing.T) {
 	wantRetryAfter(t, rec)
 }
 
-// TestLogoutAndProfile: profile needs a session; logout ends it and clears
-// both cookies, and answers 200 even without one.
+// TestLogoutAndProfile: profile needs a session; logout (with the CSRF
+// header) ends it and clears both cookies, and answers 200 even without one.
 func TestLogoutAndProfile(t *testing.T) {
 	s := newTestServer(t)
 	const profile = "/console/api/account/profile"
@@ -87,7 +87,11 @@ func TestLogoutAndProfile(t *testing.T) {
 	wantEqual(t, "default_workspace_id", m["default_workspace_id"], w["id"])
 
 	for _, cookies := range [][]*http.Cookie{l.cookies(), nil} {
-		rec := s.serve(req{method: http.MethodPost, path: "/console/api/logout", cookies: cookies})
+		hdr := http.Header{}
+		if cookies != nil {
+			hdr.Set("X-CSRF-Token", l.csrfCookie.Value)
+		}
+		rec := s.serve(req{method: http.MethodPost, path: "/console/api/logout", cookies: cookies, header: hdr})
 		wantEqual(t, "result", wantStatus(t, rec, 200)["result"], "success")
 		for _, name := range []string{"devicegate_session", "csrf_token"} {
 			if c := cookieNamed(t, rec, name); c.MaxAge >= 0 || c.Value != "" {

@@ -60,7 +60,7 @@ func (s *testServer) serve(r req) *httptest.ResponseRecorder {
 	return rec
 }
 
-func checkCommonHeaders(t *testing.T, r req, rec *httptest.ResponseRecorder) {
+func checkCommonHeaders(t testing.TB, r req, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	h := rec.Header()
 	for k, v := range map[string]string{
@@ -126,7 +126,7 @@ func (r *req) setHeader(k, v string) {
 }
 
 // decodeBody decodes a JSON response into a generic map.
-func decodeBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+func decodeBody(t testing.TB, rec *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
@@ -136,7 +136,7 @@ func decodeBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 }
 
 // wantStatus fails unless rec has status.
-func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) map[string]any {
+func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, status int) map[string]any {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", rec.Code, status, rec.Body.String())

@@ -1,8 +1,13 @@
 package httpapi
 
 import (
+	"crypto/subtle"
+	"errors"
 	"net/http"
 	"time"
+
+	"github.com/devicegate/devicegate/app"
+	"github.com/devicegate/devicegate/domain"
 
 	"github.com/labstack/echo/v4"
 )
@@ -45,14 +50,41 @@ func (s *server) login(c echo.Context) error {
 	})
 }
 
-// logout ends the session (if any) and clears both cookies; always 200.
+// logout ends the session (if any) and clears both cookies. A live session
+// is ended only with the CSRF header (403 csrf_mismatch otherwise, nothing
+// changed), so another site cannot sign the person out; without a live
+// session there is nothing to protect and the answer is 200.
 func (s *server) logout(c echo.Context) error {
-	if err := s.h.Console.Logout(c.Request().Context(), cookieValue(c, SessionCookie)); err != nil {
-		return err
+	ctx := c.Request().Context()
+	if id := cookieValue(c, SessionCookie); id != "" {
+		sess, err := s.h.Console.Session(ctx, id)
+		switch {
+		case err == nil:
+			if err := checkCSRF(c, sess); err != nil {
+				return err
+			}
+			if err := s.h.Console.Logout(ctx, id); err != nil {
+				return err
+			}
+		case !errors.Is(err, domain.ErrNoSession):
+			return err
+		}
 	}
 	c.SetCookie(s.cookie(SessionCookie, "", -1, true))
 	c.SetCookie(s.cookie(CSRFCookie, "", -1, false))
 	return c.JSON(http.StatusOK, map[string]string{"result": "success"})
+}
+
+// checkCSRF is the console's CSRF admission: the X-CSRF-Token header must
+// equal the csrf_token cookie when one is sent (double submit) and, always,
+// the session's own CSRF secret (a planted cookie cannot pass), both
+// compared in constant time.
+func checkCSRF(c echo.Context, sess domain.ConsoleSession) error {
+	header := c.Request().Header.Get(HeaderCSRF)
+	if ck, err := c.Cookie(CSRFCookie); err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(header)) != 1 {
+		return domain.ErrCSRFMismatch
+	}
+	return app.CheckCSRF(sess, header)
 }
 
 // profile is the signed-in account with its workspaces (401 no_session otherwise).

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -156,13 +155,10 @@ func (s *server) decide(approve bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		header := c.Request().Header.Get(HeaderCSRF)
-		if ck, err := c.Cookie(CSRFCookie); err == nil && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(header)) != 1 {
-			return domain.ErrCSRFMismatch
-		}
-		if err := app.CheckCSRF(sess, header); err != nil {
+		if err := checkCSRF(c, sess); err != nil {
 			return err
 		}
+		header := c.Request().Header.Get(HeaderCSRF)
 		f, err := decodeFields(c, "user_code")
 		if err != nil {
 			return err

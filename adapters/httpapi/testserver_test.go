@@ -11,6 +11,7 @@ import (
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/httpapi"
+	"github.com/devicegate/devicegate/adapters/jwssigner"
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/slogaudit"
@@ -37,6 +38,10 @@ type setup struct {
 	introspect string // secret; "" disables introspection
 	pingers    []ports.Pinger
 	pkce       map[string]bool // clients that must send a PKCE challenge
+	// ssoKey, when set, wires the external-SSO branch (ungated, signing
+	// with this key, CONSOLE_API_URL = cfg.PublicWebURL unless ssoAPIURL).
+	ssoKey    string
+	ssoAPIURL string
 }
 
 // stepClock is a controllable ports.Clock.
@@ -90,7 +95,7 @@ func (s *switchableAccounts) disable(id string) {
 // testServer is the real handler graph: memstore flows and rate limits,
 // gormrepo on a temp SQLite file, the app use cases, and httpapi.New.
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	e        *echo.Echo
 	clock    *stepClock
 	logs     *lockedBuffer
@@ -102,7 +107,7 @@ type testServer struct {
 	bob      domain.Account
 }
 
-func newTestServer(t *testing.T, opts ...func(*setup)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*setup)) *testServer {
 	t.Helper()
 	st := setup{
 		cfg: httpapi.Config{
@@ -149,6 +154,18 @@ func newTestServer(t *testing.T, opts ...func(*setup)) *testServer {
 		Introspect: &app.Introspect{Auth: auth, Secret: st.introspect},
 		Pingers:    append([]ports.Pinger{db}, st.pingers...),
 		Logger:     log,
+	}
+	if st.ssoKey != "" {
+		signer, err := jwssigner.New(st.ssoKey, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		apiURL := st.ssoAPIURL
+		if apiURL == "" {
+			apiURL = st.cfg.PublicWebURL
+		}
+		h.SSO = &app.SSO{Env: env, Flows: flows, Accounts: accounts, Limiter: limiter, Nonces: memstore.NewNonceStore(),
+			Signer: signer, Ungated: true, BearerEnabled: !st.bearerOff, ConsoleAPIURL: apiURL}
 	}
 	st.cfg.BearerEnabled = !st.bearerOff
 	s := &testServer{t: t, e: httpapi.New(st.cfg, h), clock: clock, logs: logs, db: db, accounts: accounts, minter: minter, auth: auth}

@@ -128,6 +128,12 @@ func decodeEntry(s string) (e ports.CacheEntry, ok bool, err error) {
 		if err := json.Unmarshal([]byte(s), &d); err != nil {
 			return ports.CacheEntry{}, false, err
 		}
+		// scripts/putpos.lua takes every value beginning {"n": for a
+		// negative entry, so such a value with an empty marker must not read
+		// as a hit here (no writer makes one; a planted one is a miss).
+		if d.Negative == "" && strings.HasPrefix(s, `{"n":`) {
+			return ports.CacheEntry{}, false, errBadEntry
+		}
 		return d.entry(), true, nil
 	}
 	return ports.CacheEntry{}, false, errBadEntry

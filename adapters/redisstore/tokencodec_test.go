@@ -125,10 +125,16 @@ func legacyDoc(e ports.CacheEntry) tokenDoc {
 
 // TestTokenCodecNegativeFastPath: the short-cut for {"n":"<m>"} answers as
 // the JSON decoder does, on the values it takes and on near misses it must
-// leave to the decoder.
+// leave to the decoder; a value beginning {"n": with an empty marker (which
+// putpos.lua protects as negative) is refused, never read as a hit.
 func TestTokenCodecNegativeFastPath(t *testing.T) {
+	for _, v := range []string{`{"n":""}`, `{"n":"","id":"t"}`} {
+		if got, ok, err := decodeEntry(v); err == nil || ok {
+			t.Errorf("%s: decoded as %+v (ok=%v), want refused", v, got, ok)
+		}
+	}
 	for _, v := range []string{`{"n":"invalid"}`, `{"n":"expired"}`, tombstone, `{"n":"x\"y"}`, `{"n":"\u0041"}`,
-		`{"n":""}`, `{"n":"invalid","id":"t"}`, `{"n":"invalid"} `, `{"n": "invalid"}`, `{"n":"a}`} {
+		`{"n":"invalid","id":"t"}`, `{"n":"invalid"} `, `{"n": "invalid"}`, `{"n":"a}`} {
 		var d tokenDoc
 		jerr := json.Unmarshal([]byte(v), &d)
 		got, ok, err := decodeEntry(v)
@@ -177,22 +183,48 @@ func TestTokenCodecDecodeAllocs(t *testing.T) {
 	}
 }
 
-// FuzzTokenCodec: no input panics the decoder, and whatever it accepts as
-// posV1 survives a re-encoding unchanged.
+// FuzzTokenCodec: no input panics the decoder; an error is never also a
+// hit; a value beginning {"n": (negatives and the tombstone, which
+// scripts/putpos.lua tells apart by that prefix) never decodes as a positive
+// entry; and whatever it accepts survives encodeEntry and a second decode:
+// a positive entry unchanged, a negative one still negative.
 func FuzzTokenCodec(f *testing.F) {
 	for _, a := range codecTokens() {
 		f.Add(string(encodePositive(a)))
 	}
 	f.Add(tombstone)
 	f.Add(`{"n":"invalid"}`)
+	f.Add(`{"t":{"id":"x"}}`)
+	f.Add("\x02rest")
 	f.Fuzz(func(t *testing.T, v string) {
 		e, ok, err := decodeEntry(v)
-		if err != nil || !ok || v[0] != posV1 {
+		if err != nil {
+			if ok {
+				t.Fatalf("%q: an error and a hit", v)
+			}
 			return
 		}
-		again, ok, err := decodeEntry(string(encodePositive(e.Token)))
+		if strings.HasPrefix(v, `{"n":`) && ok && e.Negative == ports.CacheHit {
+			t.Fatalf("%q: a negative-looking value decoded as a positive entry", v)
+		}
+		if !ok {
+			return
+		}
+		enc, err := encodeEntry(e)
+		if err != nil {
+			t.Fatalf("re-encoding %+v: %v", e, err)
+		}
+		again, ok, err := decodeEntry(enc)
 		if err != nil || !ok {
 			t.Fatalf("re-encoding %+v: ok=%v err=%v", e, ok, err)
+		}
+		if e.Negative != ports.CacheHit {
+			// A marker is only ever "invalid" or "expired"; a planted one
+			// with invalid UTF-8 may come back with U+FFFD, but stays negative.
+			if again.Negative == ports.CacheHit {
+				t.Fatalf("negative %q re-encoded as a hit", e.Negative)
+			}
+			return
 		}
 		sameEntry(t, "re-encoded", e, again)
 	})

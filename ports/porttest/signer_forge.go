@@ -85,6 +85,12 @@ func GrantClaims(iss, email, issuer, userCode, nonce, csrf string, iat time.Time
 	}
 }
 
+// AlgForgeries is algForgeries for tests at the HTTP edge: the same
+// algorithm-confusion tokens a verifier's suite refuses, over claims.
+func AlgForgeries(t testing.TB, key string, claims map[string]any) map[string]string {
+	return algForgeries(t, key, claims)
+}
+
 // algForgeries returns tokens over claims that a key holder's HS256 verifier
 // must refuse, by name: every other alg, including none and the RS/ES
 // confusion (signature made with the secret as if it were the public key).
