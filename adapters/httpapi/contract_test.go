@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/docs"
 	"github.com/devicegate/devicegate/docs/contracttest"
+	"github.com/devicegate/devicegate/domain"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 )
@@ -24,7 +26,15 @@ func allRoutes() *echo.Echo {
 	return httpapi.New(httpapi.Config{PublicWebURL: testWebURL, OpenAPIEnabled: true, OpenAPIDocument: docs.OpenAPI},
 		httpapi.Handlers{StartFlow: &app.StartFlow{}, Poll: &app.Poll{}, Lookup: &app.Lookup{}, Decide: &app.Decide{},
 			Console: &app.Console{}, Auth: &app.Authenticator{}, Sessions: &app.Sessions{}, Me: &app.Me{},
-			Introspect: &app.Introspect{}, SSO: &app.SSO{}})
+			Introspect: &app.Introspect{}, SSO: &app.SSO{Relay: noRelay{}}})
+}
+
+// noRelay is an SSO relay that is never called: with a relay set, the
+// server also routes the relay's callback, so allRoutes holds every route.
+type noRelay struct{}
+
+func (noRelay) Redeem(context.Context, string, domain.StateEnvelope) (domain.SSOIdentity, error) {
+	return domain.SSOIdentity{}, domain.ErrSSOFailed
 }
 
 // TestContractCoversEveryRoute: every (method, path) registered under
