@@ -148,8 +148,11 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 		method, body = http.MethodGet, nil
 	}
 	op := item.GetOperation(method)
-	if op == nil && method == http.MethodOptions && req.Header.Get("Access-Control-Request-Method") != "" {
-		return nil // a CORS preflight, answered by the middleware (OPENAPI_CORS_ALLOW_ORIGINS)
+	if op == nil && method == http.MethodOptions && (req.Header.Get("Access-Control-Request-Method") != "" || status == http.StatusNoContent) {
+		// A CORS preflight, answered by the middleware (OPENAPI_CORS_ALLOW_ORIGINS),
+		// or a plain OPTIONS, which Echo's router answers 204 with the Allow header
+		// on every route (RFC 9110 9.3.7): neither is an operation of the API.
+		return nil
 	}
 	if op == nil && status == http.StatusMethodNotAllowed {
 		// A wrong method: its body must be the path's documented 405.
