@@ -158,7 +158,7 @@ func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
 	e := httpapi.New(httpapi.Config{
 		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
-		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition,
+		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition, AccessLog: cfg.AccessLog,
 	}, h)
 	// The SSO choice stays off until the SSO endpoints (SPEC 1 rows 6-9) are served.
 	pages, err := web.New(web.Config{SSOEnabled: false})
