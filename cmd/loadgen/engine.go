@@ -36,6 +36,7 @@ type result struct {
 	lat       []time.Duration // sorted
 	firstBad  string
 	badByKind map[string]int
+	perSecond []int // measured answers by the second of the window they came in
 }
 
 func (r result) rps() float64 {
@@ -89,6 +90,7 @@ func drive(ctx context.Context, sc scenario, conc int, warmup, dur time.Duration
 			defer wg.Done()
 			lat := make([]time.Duration, 0, 4096)
 			bad := map[string]int{}
+			var secs []int
 			n := 0
 			buf := bytes.NewBuffer(make([]byte, 0, 2048))
 			for ctx.Err() == nil {
@@ -128,6 +130,11 @@ func drive(ctx context.Context, sc scenario, conc int, warmup, dur time.Duration
 				}
 				n++
 				lat = append(lat, t1.Sub(t0))
+				sec := int(t1.Sub(measureFrom) / time.Second)
+				for len(secs) <= sec {
+					secs = append(secs, 0)
+				}
+				secs[sec]++
 				if msg != "" {
 					bad[kindOf(msg)]++
 					firstBad.CompareAndSwap(nil, msg)
@@ -139,6 +146,12 @@ func drive(ctx context.Context, sc scenario, conc int, warmup, dur time.Duration
 			mu.Lock()
 			res.n += n
 			res.lat = append(res.lat, lat...)
+			for i, v := range secs {
+				for len(res.perSecond) <= i {
+					res.perSecond = append(res.perSecond, 0)
+				}
+				res.perSecond[i] += v
+			}
 			for k, v := range bad {
 				res.badByKind[k] += v
 				res.bad += v

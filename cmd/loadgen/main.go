@@ -31,6 +31,7 @@ type options struct {
 	postgres    string
 	accessLog   string
 	serverLog   string
+	timeline    time.Duration
 }
 
 func main() {
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.postgres, "postgres", envOr("LOADGEN_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "Postgres DSN (backend redis and the mint floor)")
 	fs.StringVar(&o.accessLog, "access-log", os.Getenv("ACCESS_LOG"), "ACCESS_LOG for devicegate (empty: its default)")
 	fs.StringVar(&o.serverLog, "server-log", "", "file for devicegate's log (default: discarded)")
+	fs.DurationVar(&o.timeline, "timeline", 0, "instead of the rounds: issuance alone for this long at the highest concurrency, second by second (e.g. 12s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -133,7 +135,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			f.stop()
 		}
 	}()
-	need := map[string]bool{}
+	need := map[string]bool{"framework": true}
 	for _, b := range o.backends {
 		for _, s := range o.scenarios {
 			need[floorOf(b, s)] = true
@@ -162,7 +164,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if t.hot, err = t.cl.token("hot"); err != nil {
 			return fmt.Errorf("%s: hot token: %w", b, err)
 		}
-		if slices.Contains(o.scenarios, "poll-pending") {
+		if slices.Contains(o.scenarios, "poll-pending") && o.timeline == 0 {
 			if t.pending, err = t.cl.flows(o.flows, false, "p"); err != nil {
 				return fmt.Errorf("%s: pending flows: %w", b, err)
 			}
@@ -170,6 +172,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "started %s on %s (pid %d, RSS %d KiB)\n", b, srv.base, srv.cmd.Process.Pid, srv.rssKiB())
 	}
 
+	if o.timeline > 0 {
+		if n := timeline(ctx, o, floors["framework"], targets, out); n > 0 {
+			return fmt.Errorf("%d unexpected answers", n)
+		}
+		return nil
+	}
 	rec := newRecorder()
 	for round := 1; round <= o.rounds; round++ {
 		for _, c := range o.concurrency {
