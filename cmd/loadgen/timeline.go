@@ -44,6 +44,9 @@ func timeline(ctx context.Context, o *options, floor *server, targets []*target,
 		samples := <-rss
 		after := drive(ctx, floorScenario("framework", floor.base), c, o.warmup, edge)
 		bad += r.bad + before.bad + after.bad
+		if secs := int(o.timeline / time.Second); len(r.perSecond) > secs {
+			r.perSecond = r.perSecond[:secs] // answers to requests sent just before the end
+		}
 		fmt.Fprintf(out, "\ntimeline %s issue c=%d for %s (errors %d%s)\n  second  req/s  RSS KiB\n", t.backend, c, o.timeline, r.bad, badDetail(r))
 		for i, n := range r.perSecond {
 			k := 0
