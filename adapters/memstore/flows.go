@@ -25,7 +25,7 @@ type Flows struct {
 	byHash map[string]*domain.Flow
 	byCode map[string]string // user code -> device-code hash
 	expiry expiryHeap
-	visits int // flows examined by expiry work, ever (tests check it stays bounded)
+	visits int              // flows examined by expiry work, ever (tests check it stays bounded)
 	clock  func() time.Time // real time, for expiry where no now is passed
 }
 
