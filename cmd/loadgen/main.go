@@ -29,7 +29,7 @@ type options struct {
 	pool        int
 	redis       string
 	postgres    string
-	accessLog   string
+	accessLogs  []string // one devicegate per backend and setting ("" = its default)
 	serverLog   string
 	timeline    time.Duration
 }
@@ -66,8 +66,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.pool, "pool", 1500, "approved flows prepared for each poll-approved run (it stops early when they run out)")
 	fs.StringVar(&o.redis, "redis", envOr("LOADGEN_REDIS", "127.0.0.1:6379"), "Redis host:port (backend redis and the poll floor)")
 	fs.StringVar(&o.postgres, "postgres", envOr("LOADGEN_POSTGRES", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "Postgres DSN (backend redis and the mint floor)")
-	fs.StringVar(&o.accessLog, "access-log", os.Getenv("ACCESS_LOG"), "ACCESS_LOG for devicegate (empty: its default)")
-	fs.StringVar(&o.serverLog, "server-log", "", "file for devicegate's log (default: discarded)")
+	logs := fs.String("access-log", os.Getenv("ACCESS_LOG"), "ACCESS_LOG for devicegate (empty: its default); a comma-separated list runs one devicegate per setting, interleaved, to measure their cost")
+	fs.StringVar(&o.serverLog, "server-log", "", "file for devicegate's log (default: /dev/null)")
 	fs.DurationVar(&o.timeline, "timeline", 0, "instead of the rounds: issuance alone for this long at the highest concurrency, second by second (e.g. 12s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -85,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 		o.scenarios = append(o.scenarios, s)
 	}
+	o.accessLogs = strings.Split(*logs, ",")
 	for _, b := range strings.Split(*bes, ",") {
 		if b = strings.TrimSpace(b); b != "embedded" && b != "redis" {
 			return nil, fmt.Errorf("-backends: unknown %q", b)
@@ -115,15 +116,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	logTo := io.Discard
+	// devicegate writes its log straight into a file (/dev/null by default):
+	// the writes cost it what they would in production, and no pipe through
+	// this process adds work to the generator.
+	logPath := os.DevNull
 	if o.serverLog != "" {
-		f, err := os.Create(o.serverLog)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		logTo = f
+		logPath = o.serverLog
 	}
+	logTo, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logTo.Close()
 
 	floors := map[string]*server{}
 	var targets []*target
@@ -152,24 +156,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var ips atomic.Uint64
 	for _, b := range o.backends {
-		srv, err := startDevicegate(ctx, o, b, tmp, logTo)
-		if err != nil {
-			return err
-		}
-		t := &target{backend: b, srv: srv, pool: o.pool}
-		targets = append(targets, t)
-		if t.cl, err = newClient(srv.base, &ips); err != nil {
-			return fmt.Errorf("%s: %w", b, err)
-		}
-		if t.hot, err = t.cl.token("hot"); err != nil {
-			return fmt.Errorf("%s: hot token: %w", b, err)
-		}
-		if slices.Contains(o.scenarios, "poll-pending") && o.timeline == 0 {
-			if t.pending, err = t.cl.flows(o.flows, false, "p"); err != nil {
-				return fmt.Errorf("%s: pending flows: %w", b, err)
+		for _, setting := range o.accessLogs {
+			t, err := startTarget(ctx, o, b, setting, tmp, logTo, &ips)
+			if t != nil {
+				targets = append(targets, t)
 			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "started %s on %s (pid %d, RSS %d KiB)\n", t.label, t.srv.base, t.srv.cmd.Process.Pid, t.srv.rssKiB())
 		}
-		fmt.Fprintf(out, "started %s on %s (pid %d, RSS %d KiB)\n", b, srv.base, srv.cmd.Process.Pid, srv.rssKiB())
 	}
 
 	if o.timeline > 0 {
@@ -191,10 +187,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				for _, name := range o.scenarios {
 					sc, err := t.scenario(name)
 					if err != nil {
-						return fmt.Errorf("%s/%s: %w", t.backend, name, err)
+						return fmt.Errorf("%s/%s: %w", t.label, name, err)
 					}
 					r := drive(ctx, sc, c, o.warmup, o.duration)
-					rec.add(out, round, c, t.backend, name, r)
+					rec.add(out, round, c, t.label, name, r)
 				}
 			}
 			if ctx.Err() != nil {
@@ -203,11 +199,37 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	for _, t := range targets {
-		fmt.Fprintf(out, "%s: RSS %d KiB at the end\n", t.backend, t.srv.rssKiB())
+		fmt.Fprintf(out, "%s: RSS %d KiB at the end\n", t.label, t.srv.rssKiB())
 	}
 	rec.table(out, o)
 	if n := rec.badTotal(); n > 0 {
 		return fmt.Errorf("%d unexpected answers (first: %s)", n, rec.firstBad)
 	}
 	return nil
+}
+
+// startTarget starts one devicegate on backend with ACCESS_LOG=setting and
+// prepares what its scenarios share; the target it returns (even with an
+// error) must be stopped.
+func startTarget(ctx context.Context, o *options, backend, setting, tmp string, logTo io.Writer, ips *atomic.Uint64) (*target, error) {
+	srv, err := startDevicegate(ctx, o, backend, setting, tmp, logTo)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{backend: backend, label: backend, srv: srv, pool: o.pool}
+	if len(o.accessLogs) > 1 {
+		t.label = backend + "@" + setting
+	}
+	if t.cl, err = newClient(srv.base, ips); err != nil {
+		return t, fmt.Errorf("%s: %w", t.label, err)
+	}
+	if t.hot, err = t.cl.token("hot"); err != nil {
+		return t, fmt.Errorf("%s: hot token: %w", t.label, err)
+	}
+	if slices.Contains(o.scenarios, "poll-pending") && o.timeline == 0 {
+		if t.pending, err = t.cl.flows(o.flows, false, "p"); err != nil {
+			return t, fmt.Errorf("%s: pending flows: %w", t.label, err)
+		}
+	}
+	return t, nil
 }

@@ -32,7 +32,7 @@ func (r *recorder) add(out io.Writer, round, conc int, backend, name string, res
 	if res.bad > 0 && r.firstBad == "" {
 		r.firstBad = fmt.Sprintf("%s/%s c=%d: %s", backend, name, conc, res.firstBad)
 	}
-	fmt.Fprintf(out, "round %d c=%-2d %-9s %-20s %9.0f req/s  p50 %7s  p99 %7s  n=%d errors=%d%s\n",
+	fmt.Fprintf(out, "round %d c=%-2d %-16s %-20s %9.0f req/s  p50 %7s  p99 %7s  n=%d errors=%d%s\n",
 		round, conc, backend, name, res.rps(), ms(res.pct(0.50)), ms(res.pct(0.99)), res.n, res.bad, badDetail(res))
 }
 
@@ -73,7 +73,7 @@ func median(xs []float64) float64 {
 func (r *recorder) table(out io.Writer, o *options) {
 	for _, c := range o.concurrency {
 		fmt.Fprintf(out, "\nconcurrency %d (medians of %d rounds; ratio = req/s over the floor's in the same round, p99x = p99 over the floor's p99)\n", c, o.rounds)
-		fmt.Fprintf(out, "  %-9s %-20s %-10s %9s %8s %8s %6s %6s %7s\n", "backend", "scenario", "floor", "req/s", "p50", "p99", "ratio", "p99x", "errors")
+		fmt.Fprintf(out, "  %-16s %-20s %-10s %9s %8s %8s %6s %6s %7s\n", "backend", "scenario", "floor", "req/s", "p50", "p99", "ratio", "p99x", "errors")
 		for _, k := range r.order {
 			if k.conc != c {
 				continue
@@ -98,7 +98,7 @@ func (r *recorder) table(out io.Writer, o *options) {
 					p99x = append(p99x, float64(res.pct(0.99))/float64(f.pct(0.99)))
 				}
 			}
-			fmt.Fprintf(out, "  %-9s %-20s %-10s %9.0f %8s %8s %6.2f %6.2f %7d\n", k.backend, k.name, floor,
+			fmt.Fprintf(out, "  %-16s %-20s %-10s %9.0f %8s %8s %6.2f %6.2f %7d\n", k.backend, k.name, floor,
 				median(rps), ms(time.Duration(median(p50))), ms(time.Duration(median(p99))), median(ratio), median(p99x), bad)
 		}
 	}

@@ -19,6 +19,7 @@ var allScenarios = []string{"issue", "poll-pending", "poll-approved", "validate-
 // embedded default everything is in process, so the framework floor; on
 // Redis + Postgres the floor holding the one round trip the path cannot avoid.
 func floorOf(backend, sc string) string {
+	backend, _, _ = strings.Cut(backend, "@")
 	if backend == "embedded" {
 		return "framework"
 	}
@@ -35,6 +36,7 @@ func floorOf(backend, sc string) string {
 // target is one running devicegate and what its scenarios share.
 type target struct {
 	backend string
+	label   string // backend, or backend@ACCESS_LOG when several settings run
 	srv     *server
 	cl      *client
 	pending []flowCodes // live pending flows polled round robin

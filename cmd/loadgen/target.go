@@ -164,12 +164,12 @@ func devicegateEnv(addr, accessLog string) []string {
 // startDevicegate starts bin on backend "embedded" (SQLite file + memory) or
 // "redis" (Postgres in a fresh schema + Redis under a fresh key prefix),
 // with one account, and returns it.
-func startDevicegate(ctx context.Context, o *options, backend, tmp string, logTo io.Writer) (*server, error) {
+func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp string, logTo io.Writer) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	env := devicegateEnv(addr, o.accessLog)
+	env := devicegateEnv(addr, accessLog)
 	var cleanup []func()
 	switch backend {
 	case "embedded":

@@ -47,11 +47,11 @@ func timeline(ctx context.Context, o *options, floor *server, targets []*target,
 		if secs := int(o.timeline / time.Second); len(r.perSecond) > secs {
 			r.perSecond = r.perSecond[:secs] // answers to requests sent just before the end
 		}
-		fmt.Fprintf(out, "\ntimeline %s issue c=%d for %s (errors %d%s)\n  second  req/s  RSS KiB\n", t.backend, c, o.timeline, r.bad, badDetail(r))
+		fmt.Fprintf(out, "\ntimeline %s issue c=%d for %s (errors %d%s)\n  second  req/s  RSS KiB\n", t.label, c, o.timeline, r.bad, badDetail(r))
 		for i, n := range r.perSecond {
 			k := 0
-			if i+1 < len(samples) {
-				k = samples[i+1]
+			if i < len(samples) {
+				k = samples[i] // taken about 0.75 s into second i+1 (the ticker starts with the warm-up)
 			}
 			fmt.Fprintf(out, "  %6d %6d %8d\n", i+1, n, k)
 		}
