@@ -26,7 +26,7 @@ test-short:
 fuzz:
 	bash scripts/fuzz.sh
 
-## bench: bearer-validation and load benchmarks (real server over loopback HTTP; memory/SQLite and Redis/Postgres) as ratios to a same-run baseline
+## bench: the Go benchmarks, then cmd/loadgen's real load on the built binary (embedded and Redis/Postgres), each as ratios to same-run floors (docs/PERFORMANCE.md)
 bench:
 	bash scripts/bench.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: two groups of benchmarks, each figure printed as its median
+# `make bench`: two groups of Go benchmarks (then cmd/loadgen, at the end), each figure printed as its median
 # ns/op and its ratio to its own group's baseline measured in the same run
 # (machines are shared and noisy: compare ratios, not ns; nothing asserts on time).
 #
@@ -81,4 +81,22 @@ END {
   }
   printf "\nratio = median over %d rounds of ns/op divided by the baseline'"'"'s ns/op in the same round\n", length(rnds)
 }' "$out"
+
+# Real load: cmd/loadgen drives the built devicegate (subprocesses on loopback
+# ports, embedded default and Redis + Postgres) next to same-run floors, and
+# prints every scenario as a ratio to its floor (docs/PERFORMANCE.md).
+# Knobs: LOADGEN_DURATION (per scenario, 1s), LOADGEN_ROUNDS (3),
+# LOADGEN_CONCURRENCY (1,4,32), LOADGEN_SCENARIOS, LOADGEN_BACKENDS
+# (embedded,redis), ACCESS_LOG (devicegate's setting).
+echo
+echo "== loadgen"
+CGO_ENABLED=0 go build -trimpath -o bin/devicegate ./cmd/devicegate || exit 1
+go build -o bin/loadgen ./cmd/loadgen || exit 1
+pg="${DEVICEGATE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+rd="${DEVICEGATE_TEST_REDIS:-127.0.0.1:6379}"
+bin/loadgen -devicegate bin/devicegate -postgres "$pg" -redis "$rd" \
+  -duration "${LOADGEN_DURATION:-1s}" -rounds "${LOADGEN_ROUNDS:-3}" \
+  -concurrency "${LOADGEN_CONCURRENCY:-1,4,32}" \
+  ${LOADGEN_SCENARIOS:+-scenarios "$LOADGEN_SCENARIOS"} \
+  -backends "${LOADGEN_BACKENDS:-embedded,redis}" || rc=1
 exit "$rc"

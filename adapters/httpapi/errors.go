@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -180,7 +181,15 @@ func (s *server) handleError(err error, c echo.Context) {
 		s.log.WarnContext(req.Context(), "error after the response was committed", "route", c.Path(), "err", err)
 		return
 	}
+	if errors.Is(req.Context().Err(), context.Canceled) {
+		// The client went away (its connection closed) while we worked: a
+		// backend call failing with the cancelled context is no server
+		// error. Nothing is written; the access log records a 499 at INFO.
+		c.Response().Status = StatusClientClosedRequest
+		return
+	}
 	w := classify(err)
+	c.Set(ctxErrorCode, w.code)
 	if w.status >= 500 {
 		// Details go to the log only; err texts never carry secrets (codes and
 		// tokens are hashed before they reach any layer that could fail).

@@ -3,11 +3,9 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -18,6 +16,7 @@ import (
 const (
 	ctxOAuthShape = "devicegate.oauth_shape"
 	ctxPrincipal  = "devicegate.principal"
+	ctxErrorCode  = "devicegate.error_code"
 )
 
 // maxRequestID bounds an inbound X-Request-Id.
@@ -83,26 +82,6 @@ func securityHeaders() echo.MiddlewareFunc {
 				}
 			}
 			return next(c)
-		}
-	}
-}
-
-// accessLog answers errors through the error handler (so it sees the final
-// status) and logs one line per request: the route pattern, never the URL,
-// whose query may hold a user code.
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			req := c.Request()
-			log.InfoContext(req.Context(), "http request",
-				"method", req.Method, "route", c.Path(), "status", c.Response().Status,
-				"duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP(),
-				"request_id", app.RequestID(req.Context()))
-			return nil
 		}
 	}
 }

@@ -56,6 +56,9 @@ type Config struct {
 	// SecureCookies forces the Secure attribute on cookies; it is also on
 	// whenever PublicWebURL is https.
 	SecureCookies bool
+	// AccessLog is ACCESS_LOG (AccessLogSampled, AccessLogAll or
+	// AccessLogErrors); "" is AccessLogSampled.
+	AccessLog string
 }
 
 // Handlers are the use cases the routes call. A nil use case leaves its
@@ -106,7 +109,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
-	e.Use(requestID(), securityHeaders(), accessLog(s.log), recoverPanic())
+	e.Use(requestID(), securityHeaders(), accessLog(s.log, cfg.AccessLog), recoverPanic())
 	if len(cfg.CORSAllowOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  cfg.CORSAllowOrigins,

@@ -42,6 +42,8 @@ type setup struct {
 	// with this key, CONSOLE_API_URL = cfg.PublicWebURL unless ssoAPIURL).
 	ssoKey    string
 	ssoAPIURL string
+	// pollFlows wraps the flow store the poll use case sees (e.g. to slow it down).
+	pollFlows func(ports.FlowPoller) ports.FlowPoller
 }
 
 // stepClock is a controllable ports.Clock.
@@ -137,13 +139,17 @@ func newTestServer(t testing.TB, opts ...func(*setup)) *testServer {
 	// The real argon2id hasher at its smallest cost, to keep the suite fast under -race.
 	hasher := &passwordhash.Hasher{Params: passwordhash.Params{MemoryKiB: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
 
+	var poller ports.FlowPoller = flows
+	if st.pollFlows != nil {
+		poller = st.pollFlows(flows)
+	}
 	minter := &app.Minter{Env: env, Tokens: db, Cache: cache, Kinds: kinds, TTL: 14 * 24 * time.Hour}
 	auth := &app.Authenticator{Env: env, Kinds: kinds, Tokens: db, Expirer: db, Cache: cache, Limiter: limiter,
 		Bucket: domain.BucketBearer, Touch: &app.LastUsed{Env: env, Tokens: db}, Enabled: !st.bearerOff}
 	h := httpapi.Handlers{
 		StartFlow: &app.StartFlow{Env: env, Flows: flows, Limiter: limiter,
 			KnownClients: map[string]bool{testClient: true}, PKCERequired: st.pkce, PublicWebURL: testWebURL},
-		Poll:   &app.Poll{Env: env, Flows: flows, Minter: minter},
+		Poll:   &app.Poll{Env: env, Flows: poller, Minter: minter},
 		Lookup: &app.Lookup{Env: env, Flows: flows, Limiter: limiter},
 		Decide: &app.Decide{Env: env, Flows: flows, Accounts: accounts, Limiter: limiter,
 			BearerEnabled: !st.bearerOff, Bucket: domain.BucketDecision},

@@ -254,3 +254,28 @@ func TestRateLimiterExpiryFollowsTheLog(t *testing.T) {
 		t.Fatalf("Len = %d after the new log's window, want 0", l.Len())
 	}
 }
+
+// TestFlowsExpiryWorkIndependentOfLiveFlows: issuance must stay flat as
+// pending flows pile up, so the expiry work a Create does may not grow with
+// the number of live flows (it once scanned every flow each 256 writes).
+// Counted in flows examined, not time.
+func TestFlowsExpiryWorkIndependentOfLiveFlows(t *testing.T) {
+	const live, creates = 20_000, 1_000
+	s, ctx, now := memstore.NewFlows(), t.Context(), time.Now()
+	for i := 0; i < live; i++ {
+		if err := s.Create(ctx, porttest.NewFlow(t, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := memstore.ExpiryVisits(s)
+	for i := 0; i < creates; i++ {
+		if err := s.Create(ctx, porttest.NewFlow(t, now)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nothing expired: expiry work should look at next to nothing, and
+	// never at every live flow.
+	if v := memstore.ExpiryVisits(s) - before; v > creates {
+		t.Fatalf("%d creates next to %d live flows examined %d flows for expiry; want at most %d", creates, live, v, creates)
+	}
+}

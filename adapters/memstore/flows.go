@@ -8,21 +8,24 @@ import (
 	"github.com/devicegate/devicegate/domain"
 )
 
-// sweepEvery is how many writes pass between two amortised sweeps of
-// expired entries, which keep memory bounded even without a janitor.
-const sweepEvery = 256
+// sweepPerCreate bounds the expiry work one Create does: more than the one
+// entry it queues, so the queue drains under load, yet a constant, so no
+// Create pays for a backlog (Sweep and the janitor take the rest).
+const sweepPerCreate = 8
 
 // Flows is the in-memory ports.Flows: a map of flows keyed by device-code
 // hash plus a user-code index, behind one mutex. Every method applies the
 // domain function (domain.Poll, Decide, FinishClaim, ReleaseClaim) under the
-// lock, so each is atomic. Flows past ExpiresAt are removed lazily, by an
-// amortised sweep on Create, and by Sweep/RunJanitor. It serves one process
-// only: several instances need the Redis adapter.
+// lock, so each is atomic. Flows past ExpiresAt are removed lazily, by a
+// bounded step of expiry work on each Create, and by Sweep/RunJanitor; that
+// work follows a heap of expiry times, so it never grows with the number of
+// live flows. It serves one process only: several instances need the Redis adapter.
 type Flows struct {
 	mu     sync.Mutex
 	byHash map[string]*domain.Flow
 	byCode map[string]string // user code -> device-code hash
-	writes int
+	expiry expiryHeap
+	visits int              // flows examined by expiry work, ever (tests check it stays bounded)
 	clock  func() time.Time // real time, for expiry where no now is passed
 }
 
@@ -48,9 +51,8 @@ func (s *Flows) Create(_ context.Context, f domain.Flow) error {
 	c := cloneFlow(f)
 	s.byHash[f.DeviceCodeHash] = &c
 	s.byCode[f.UserCode] = f.DeviceCodeHash
-	if s.writes++; s.writes%sweepEvery == 0 {
-		s.sweep(now)
-	}
+	s.expiry.push(flowExpiry{at: f.ExpiresAt.UnixNano(), hash: f.DeviceCodeHash})
+	s.sweepUpTo(now, sweepPerCreate)
 	return nil
 }
 
@@ -189,10 +191,31 @@ func (s *Flows) remove(hash string) {
 // sweep removes flows expired at now (but not a claim whose lease still
 // runs; see drop). Callers hold s.mu.
 func (s *Flows) sweep(now time.Time) int {
-	n := 0
-	for h := range s.byHash {
-		if s.drop(h, now) {
+	return s.sweepUpTo(now, -1)
+}
+
+// sweepUpTo pops at most max due expiry entries (all of them when max < 0)
+// and removes the flows they name that are expired at now. A flow not yet
+// expired (its expiry moved) or still under a running claim lease is queued
+// again for that later moment. It returns how many flows it removed.
+// Callers hold s.mu.
+func (s *Flows) sweepUpTo(now time.Time, max int) int {
+	n, ns := 0, now.UnixNano()
+	for i := 0; max < 0 || i < max; i++ {
+		e, ok := s.expiry.popDue(ns)
+		if !ok {
+			break
+		}
+		s.visits++
+		f := s.byHash[e.hash]
+		switch {
+		case f == nil:
+		case s.drop(e.hash, now):
 			n++
+		case !f.Expired(now):
+			s.expiry.push(flowExpiry{at: f.ExpiresAt.UnixNano(), hash: e.hash})
+		default: // a running claim lease
+			s.expiry.push(flowExpiry{at: f.ClaimExpiresAt.UnixNano(), hash: e.hash})
 		}
 	}
 	return n

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// nonceSweepEvery is how many reservations pass between two sweeps of
+// lapsed ones. Each sweep scans every reservation: fine at SSO sign-in rates
+// (a nonce per sign-in), unlike the flows' per-issuance expiry work.
+const nonceSweepEvery = 256
+
 // reservation is one reserved nonce: its owner and when it lapses.
 type reservation struct {
 	owner   string
@@ -37,7 +42,7 @@ func (s *NonceStore) Reserve(_ context.Context, nonce, owner string, ttl time.Du
 		return false, nil
 	}
 	s.byKey[nonce] = reservation{owner: owner, expires: now.Add(ttl)}
-	if s.writes++; s.writes%sweepEvery == 0 {
+	if s.writes++; s.writes%nonceSweepEvery == 0 {
 		for k, r := range s.byKey {
 			if !now.Before(r.expires) {
 				delete(s.byKey, k)

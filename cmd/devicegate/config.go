@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/domain"
 )
 
@@ -41,6 +42,7 @@ type Config struct {
 	DatabaseURL         string
 	ListenAddr          string
 	LogFormat           string
+	AccessLog           string
 	IntrospectionSecret string
 	Production          bool
 	notes               []string // corrections made while parsing, logged at start-up
@@ -196,6 +198,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.LogFormat = strings.ToLower(str("LOG_FORMAT", "text"))
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT", "must be text or json")
+	}
+	var err error
+	if c.AccessLog, err = httpapi.ParseAccessLog(strings.ToLower(strings.TrimSpace(getenv("ACCESS_LOG")))); err != nil {
+		bad("ACCESS_LOG", err.Error())
 	}
 	c.IntrospectionSecret = getenv("INTROSPECTION_SECRET")
 	if c.IntrospectionSecret != "" && len(c.IntrospectionSecret) < 16 {

@@ -41,6 +41,7 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		"LISTEN_ADDR":                       "8080",
 		"EDITION":                           "gold",
 		"LOG_FORMAT":                        "xml",
+		"ACCESS_LOG":                        "some",
 		"OAUTH_ACCESS_TOKEN_RETENTION_DAYS": "soon",
 		"OPENAPI_CORS_ALLOW_ORIGINS":        "not an origin",
 		"INTROSPECTION_SECRET":              "short",
@@ -48,6 +49,15 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		_, err := LoadConfig(testEnv(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: error %v must name the variable", name, val, err)
+		}
+	}
+}
+
+func TestAccessLogDefaultsToSampled(t *testing.T) {
+	for raw, want := range map[string]string{"": "sampled", "ALL": "all", " errors ": "errors", "sampled": "sampled"} {
+		c, err := LoadConfig(testEnv(map[string]string{"ACCESS_LOG": raw}))
+		if err != nil || c.AccessLog != want {
+			t.Errorf("ACCESS_LOG=%q: %q %v, want %q", raw, c.AccessLog, err, want)
 		}
 	}
 }

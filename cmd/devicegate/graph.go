@@ -159,7 +159,7 @@ func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
 	e := httpapi.New(httpapi.Config{
 		PublicWebURL: cfg.PublicWebURL, Issuer: cfg.Issuer, OpenAPIEnabled: cfg.OpenAPIEnabled,
 		BearerEnabled: cfg.BearerEnabled, CORSAllowOrigins: cfg.CORSAllowOrigins,
-		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition, OpenAPIDocument: docs.OpenAPI,
+		TrustedProxies: cfg.TrustedProxies, Edition: cfg.Edition, OpenAPIDocument: docs.OpenAPI, AccessLog: cfg.AccessLog,
 	}, h)
 	// The page offers SSO exactly when the SSO branch is usable
 	// (app.SSO.Offered: endpoints on, a gateway to go to), so the gateway
