@@ -8,12 +8,16 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/fx"
 
+	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/adapters/redisstore"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
 )
@@ -223,4 +227,95 @@ func guessCeiling(t *testing.T, vars map[string]string, ceiling int, ins []*inst
 	if st := br.decide(code, true); st != 200 {
 		t.Errorf("approve while the ceiling is full: %d", st)
 	}
+}
+
+// pollUnknown polls n random device codes on base (8 at a time) and checks
+// each is answered expired_token.
+func pollUnknown(t *testing.T, base string, n int) {
+	t.Helper()
+	var failed atomic.Int64
+	var next atomic.Int64
+	done := make(chan struct{})
+	for w := 0; w < 8; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for next.Add(1) <= int64(n) {
+				dc := make([]byte, 32)
+				for i := range dc {
+					dc[i] = byte(rand.IntN(256))
+				}
+				var body struct{ Error string }
+				st := postForm(t, base+"/openapi/v1/oauth/device/token", url.Values{"client_id": {"difyctl"},
+					"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+					"device_code": {fmt.Sprintf("dc_%x", dc)}}, &body)
+				if st != 400 || body.Error != "expired_token" {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		<-done
+	}
+	if f := failed.Load(); f > 0 {
+		t.Fatalf("%d of %d polls of unknown device codes were not 400 expired_token", f, n)
+	}
+}
+
+// TestUnknownDeviceCodesCreateNoState: 10,000 polls with random device codes
+// leave the flow store and the rate limiter exactly as they were, in memory
+// and in Redis (every key under the instance's prefix).
+func TestUnknownDeviceCodesCreateNoState(t *testing.T) {
+	const polls = 10_000
+	t.Run("memory", func(t *testing.T) {
+		var flows ports.Flows
+		var limiter ports.RateLimiter
+		in := startInstance(t, sqliteVars(t), fx.Populate(&flows, &limiter))
+		mf, ok := flows.(*memstore.Flows)
+		ml, ok2 := limiter.(*memstore.RateLimiter)
+		if !ok || !ok2 {
+			t.Fatalf("memory state expected, got %T and %T", flows, limiter)
+		}
+		startFlow(t, in.Base) // something to keep
+		f0, l0 := mf.Len(), ml.Len()
+		pollUnknown(t, in.Base, polls)
+		if f, l := mf.Len(), ml.Len(); f != f0 || l != l0 {
+			t.Errorf("after %d unknown polls: %d flows (was %d), %d rate-limit logs (was %d)", polls, f, f0, l, l0)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		rURL, prefix := redisURL(t)
+		v := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "devicegate.db"),
+			"REDIS_URL": rURL, "REDIS_KEY_PREFIX": prefix}
+		in := startInstance(t, v)
+		startFlow(t, in.Base)
+		k0 := redisKeys(t, rURL, prefix)
+		pollUnknown(t, in.Base, polls)
+		if k := redisKeys(t, rURL, prefix); !slices.Equal(k, k0) {
+			t.Errorf("after %d unknown polls %d keys are under the prefix (were %d): %.300v", polls, len(k), len(k0), k)
+		}
+	})
+}
+
+// redisKeys lists the keys under prefix, sorted.
+func redisKeys(t *testing.T, redisURL, prefix string) []string {
+	t.Helper()
+	c, err := redisstore.NewClient(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var keys []string
+	for cursor := uint64(0); ; {
+		e, err := c.Do(t.Context(), c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, e.Elements...)
+		if cursor = e.Cursor; cursor == 0 {
+			break
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
