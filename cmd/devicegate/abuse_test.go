@@ -246,7 +246,7 @@ func pollUnknown(t *testing.T, base string, n int) {
 				}
 				var body struct{ Error string }
 				st := postForm(t, base+"/openapi/v1/oauth/device/token", url.Values{"client_id": {"difyctl"},
-					"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+					"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
 					"device_code": {fmt.Sprintf("dc_%x", dc)}}, &body)
 				if st != 400 || body.Error != "expired_token" {
 					failed.Add(1)
