@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/fx"
 
+	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/adapters/redisstore"
 	"github.com/devicegate/devicegate/domain"
@@ -245,9 +247,15 @@ func pollUnknown(t *testing.T, base string, n int) {
 					dc[i] = byte(rand.IntN(256))
 				}
 				var body struct{ Error string }
-				st := postForm(t, base+"/openapi/v1/oauth/device/token", url.Values{"client_id": {"difyctl"},
+				resp, err := http.PostForm(base+"/openapi/v1/oauth/device/token", url.Values{"client_id": {"difyctl"},
 					"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
-					"device_code": {fmt.Sprintf("dc_%x", dc)}}, &body)
+					"device_code": {fmt.Sprintf("dc_%x", dc)}})
+				st := 0
+				if err == nil { // t.Fatal is for the test's goroutine: a failure is counted instead
+					st = resp.StatusCode
+					_ = json.NewDecoder(resp.Body).Decode(&body)
+					resp.Body.Close()
+				}
 				if st != 400 || body.Error != "expired_token" {
 					failed.Add(1)
 				}
@@ -318,4 +326,43 @@ func redisKeys(t *testing.T, redisURL, prefix string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// TestHeaderBoundsOnARealServer: through the real listener, headers over
+// httpapi.MaxHeaderBytes are refused by net/http itself (431) before any
+// handler, headers within it are served, and an oversized Cookie header
+// within it is the service's own canonical 431.
+func TestHeaderBoundsOnARealServer(t *testing.T) {
+	in := startInstance(t, sqliteVars(t))
+	// A client of its own: net/http's 431 (plain text, before any route) is
+	// outside the OpenAPI document's schemas, which the suite's default
+	// transport checks every answer against; the document says so in prose.
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	get := func(name, value string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, in.Base+"/openapi/v1/oauth/device/lookup?user_code=ABCD-EFGH", nil)
+		req.Header.Set(name, value)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := get("X-Pad", strings.Repeat("a", httpapi.MaxHeaderBytes-1024)); st != 200 {
+		t.Errorf("headers within MaxHeaderBytes: %d %s", st, body)
+	}
+	// net/http allows 4 KiB of slack over MaxHeaderBytes; a default server (1 MiB) would serve this.
+	if st, _ := get("X-Pad", strings.Repeat("a", httpapi.MaxHeaderBytes+8<<10)); st != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers over MaxHeaderBytes: %d, want 431", st)
+	}
+	st, body := get("Cookie", "pad="+strings.Repeat("x", httpapi.MaxCookieBytes))
+	var e struct {
+		Code   string
+		Status int
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || st != 431 || e.Code != "request_header_fields_too_large" || e.Status != 431 {
+		t.Errorf("oversized Cookie header: %d %s", st, body)
+	}
 }

@@ -215,7 +215,7 @@ type Listener struct{ Addr net.Addr }
 func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner) *Listener {
 	l := &Listener{}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", cfg.ListenAddr)
