@@ -158,6 +158,19 @@ func TestDistributedGuesserMeetsGlobalCeiling(t *testing.T) {
 		in := startInstance(t, v, countFlows(cf))
 		guessCeiling(t, v, ceiling, []*instance{in}, []*countingFlows{cf})
 	})
+	t.Run("default ceiling", func(t *testing.T) {
+		v := sqliteVars(t)
+		v["TRUSTED_PROXIES"] = "127.0.0.1/32"
+		in := startInstance(t, v)
+		for i := range domain.BucketUserCodeGuess.Limit {
+			if st, _ := lookup(t, in.Base, randomUserCode(), nthAddr(10, i)); st != 200 {
+				t.Fatalf("guess %d under the default ceiling: %d", i+1, st)
+			}
+		}
+		if st, _ := lookup(t, in.Base, randomUserCode(), nthAddr(11, 0)); st != http.StatusTooManyRequests {
+			t.Fatalf("guess past the default ceiling of %d: %d", domain.BucketUserCodeGuess.Limit, st)
+		}
+	})
 	t.Run("redis, two instances", func(t *testing.T) {
 		rURL, prefix := redisURL(t)
 		v := vars(map[string]string{"DATABASE_URL": postgresSchema(t), "REDIS_URL": rURL, "REDIS_KEY_PREFIX": prefix,
