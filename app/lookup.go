@@ -15,6 +15,10 @@ type Lookup struct {
 	Env
 	Flows   ports.FlowStore
 	Limiter ports.RateLimiter
+	// GuessBucket is the deployment-wide ceiling on failed tries
+	// (domain.BucketUserCodeGuess, limit from USER_CODE_GUESS_LIMIT_PER_15MIN);
+	// the zero value is off.
+	GuessBucket domain.RateBucket
 }
 
 // LookupOutput is the answer of Lookup.
@@ -43,7 +47,7 @@ func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOut
 	if !ok {
 		return LookupOutput{}, nil
 	}
-	f, err := u.Flows.ByUserCode(ctx, code, now)
+	f, err := guessFlow(ctx, u.Limiter, u.GuessBucket, u.Flows, code, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return LookupOutput{}, nil
 	}

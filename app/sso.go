@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -33,8 +34,11 @@ type SSO struct {
 	Flows    ports.FlowStore
 	Accounts ports.AccountDirectory
 	Limiter  ports.RateLimiter
-	Nonces   ports.NonceStore
-	Signer   ports.Signer
+	// GuessBucket is sso-initiate's share of the deployment-wide ceiling on
+	// failed user-code tries (the same bucket as Lookup.GuessBucket).
+	GuessBucket domain.RateBucket
+	Nonces      ports.NonceStore
+	Signer      ports.Signer
 	// Gateway sends the person to their identity provider; nil when none is
 	// configured (sso-initiate then answers 502 sso_initiate_failed).
 	Gateway ports.SSOGateway
@@ -83,11 +87,18 @@ func (u *SSO) Offered(ctx context.Context) bool {
 // pendingFlow returns the pending flow holding the (raw) user code. Unknown,
 // expired or malformed -> domain.ErrNotFound; not pending -> domain.ErrAlreadyResolved.
 func (u *SSO) pendingFlow(ctx context.Context, raw string) (domain.Flow, error) {
+	return u.pendingFlowUnder(ctx, raw, domain.RateBucket{}, u.now())
+}
+
+// pendingFlowUnder is pendingFlow with the look-up counted against guess,
+// the deployment-wide ceiling on failed tries (guessFlow; a zero bucket is
+// off), for callers that may be guessing.
+func (u *SSO) pendingFlowUnder(ctx context.Context, raw string, guess domain.RateBucket, now time.Time) (domain.Flow, error) {
 	code, ok := domain.NormalizeUserCode(raw)
 	if !ok {
 		return domain.Flow{}, domain.ErrNotFound
 	}
-	f, err := u.Flows.ByUserCode(ctx, code, u.now())
+	f, err := guessFlow(ctx, u.Limiter, guess, u.Flows, code, now)
 	if err != nil {
 		return domain.Flow{}, err
 	}

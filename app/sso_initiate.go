@@ -18,7 +18,7 @@ func (u *SSO) Initiate(ctx context.Context, rawUserCode, ip string) (string, err
 	if rawUserCode == "" {
 		return "", fmt.Errorf("%w: user_code is required", domain.ErrInvalidRequest)
 	}
-	f, err := u.pendingFlow(ctx, rawUserCode)
+	f, err := u.pendingFlowUnder(ctx, rawUserCode, u.GuessBucket, now)
 	if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrAlreadyResolved) {
 		return "", domain.ErrInvalidUserCode
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,5 +188,54 @@ func TestAdmitExternalBearerSwitch(t *testing.T) {
 	r.sso.BearerEnabled = true
 	if _, err := r.sso.AdmitExternal(t.Context(), cookie, "csrf"); err != nil {
 		t.Fatalf("bearer on: %v", err)
+	}
+}
+
+// TestUserCodeCeilingSharedByLookupAndInitiate: lookup and sso-initiate
+// count failed user-code tries in one deployment-wide bucket; tries of a
+// pending code are not counted; once full, both refuse every try.
+func TestUserCodeCeilingSharedByLookupAndInitiate(t *testing.T) {
+	r := newSSORig(t)
+	r.sso.Gateway = urlGateway("https://idp.example/login")
+	r.pending(t, "ABCD-EFGH")
+	limiter := memstore.NewRateLimiter()
+	ceiling := domain.BucketUserCodeGuess
+	ceiling.Limit = 4
+	r.sso.Limiter, r.sso.GuessBucket = limiter, ceiling
+	lookup := &app.Lookup{Env: r.sso.Env, Flows: r.flows, Limiter: limiter, GuessBucket: ceiling}
+	ip := 0
+	addr := func() string { ip++; return fmt.Sprintf("198.51.100.%d", ip) }
+	real := func() {
+		t.Helper()
+		for range 10 {
+			if _, err := r.sso.Initiate(t.Context(), "abcd efgh", addr()); err != nil {
+				t.Fatalf("initiate, pending code: %v", err)
+			}
+			if out, err := lookup.Execute(t.Context(), "ABCD-EFGH", addr()); err != nil || !out.Valid {
+				t.Fatalf("lookup, pending code: %+v %v", out, err)
+			}
+		}
+	}
+	real()
+	for i := range 4 {
+		var err error
+		if i%2 == 0 {
+			_, err = r.sso.Initiate(t.Context(), fmt.Sprintf("YYYY-YYY%d", i+3), addr())
+			if !errors.Is(err, domain.ErrInvalidUserCode) {
+				t.Fatalf("failed try %d (initiate): %v", i, err)
+			}
+		} else if _, err = lookup.Execute(t.Context(), fmt.Sprintf("YYYY-YYY%d", i+3), addr()); err != nil {
+			t.Fatalf("failed try %d (lookup): %v", i, err)
+		}
+		if i == 1 {
+			real() // between failures: still not counted
+		}
+	}
+	var rl *domain.RateLimitedError
+	if _, err := r.sso.Initiate(t.Context(), "ABCD-EFGH", addr()); !errors.As(err, &rl) || rl.Bucket != ceiling.Name {
+		t.Fatalf("initiate past the ceiling: %v", err)
+	}
+	if _, err := lookup.Execute(t.Context(), "YYYY-YYYA", addr()); !errors.As(err, &rl) || rl.Bucket != ceiling.Name {
+		t.Fatalf("lookup past the ceiling: %v", err)
 	}
 }

@@ -25,8 +25,15 @@ var (
 	BucketSSOInitiate     = RateBucket{Name: "sso_initiate", Limit: 60, Window: time.Hour}
 	BucketDecision        = RateBucket{Name: "decision", Limit: 10, Window: time.Hour}
 	BucketApproveExternal = RateBucket{Name: "approve_external", Limit: 10, Window: time.Hour}
-	BucketMe              = RateBucket{Name: "me", Limit: 60, Window: time.Minute, FailOpen: true}
-	BucketBearer          = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute, FailOpen: true}
+	// BucketUserCodeGuess is the deployment-wide ceiling on failed user-code
+	// tries by anonymous callers (RFC 8628 5.1), counted under the single key
+	// GlobalRateKey on the shared limiter, on top of the per-IP buckets. The
+	// default keeps the expected number of codes a distributed guesser finds
+	// in a code's 15 minutes below 10^-6 with 1,000 flows pending at once:
+	// 600 x 1,000 / 30^8 = 9.1 x 10^-7 (docs/SECURITY.md, 5.1).
+	BucketUserCodeGuess = RateBucket{Name: "user_code_guess", Limit: 600, Window: 15 * time.Minute}
+	BucketMe            = RateBucket{Name: "me", Limit: 60, Window: time.Minute, FailOpen: true}
+	BucketBearer        = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute, FailOpen: true}
 	// The sign-in buckets count failed sign-ins only (SPEC 7.1): the tight
 	// one per (email, client IP), so an attacker's address cannot lock the
 	// owner out from theirs; a looser ceiling per email across all
@@ -36,6 +43,9 @@ var (
 	BucketLoginEmail   = RateBucket{Name: "login_email", Limit: 50, Window: 15 * time.Minute}
 	BucketLoginIP      = RateBucket{Name: "login_ip", Limit: 20, Window: 15 * time.Minute}
 )
+
+// GlobalRateKey is the key of a bucket counted once for the whole deployment.
+const GlobalRateKey = "global"
 
 // RateDecision is a limiter's answer. RetryAfter is set (>= 1 s) when refused.
 type RateDecision struct {

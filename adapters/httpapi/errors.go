@@ -18,6 +18,10 @@ import (
 var (
 	// errTooLarge reports a request body over maxBody.
 	errTooLarge = errors.New("request_too_large")
+	// errURITooLong reports a query string over MaxQueryBytes.
+	errURITooLong = errors.New("uri_too_long")
+	// errHeadersTooLarge reports Cookie headers over MaxCookieBytes.
+	errHeadersTooLarge = errors.New("request_header_fields_too_large")
 	// errInvalidClient reports a failed client authentication (introspection
 	// secret, or a secret sent by a public client).
 	errInvalidClient = errors.New("invalid_client")
@@ -44,6 +48,8 @@ var errorTable = []struct {
 	{domain.ErrUnavailable, wireError{http.StatusServiceUnavailable, "service_unavailable", "", retryAfter(2 * time.Second)}},
 	{domain.ErrInvalidRequest, wireError{http.StatusBadRequest, "invalid_request", "The request is missing a field or is malformed.", nil}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "request_too_large", "The request body is larger than 64 KiB.", nil}},
+	{errURITooLong, wireError{http.StatusRequestURITooLong, "uri_too_long", "The query string is longer than 4 KiB.", nil}},
+	{errHeadersTooLarge, wireError{http.StatusRequestHeaderFieldsTooLarge, "request_header_fields_too_large", "The Cookie header is larger than 8 KiB.", nil}},
 	{domain.ErrUnsupportedClient, wireError{http.StatusBadRequest, "unsupported_client", "The client_id is not a known client.", nil}},
 	{domain.ErrUnsupportedGrantType, wireError{http.StatusBadRequest, "unsupported_grant_type", "Only the device_code grant type is supported.", nil}},
 	{domain.ErrExpiredToken, wireError{http.StatusBadRequest, "expired_token", "The device code is unknown or has expired.", nil}},

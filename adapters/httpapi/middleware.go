@@ -19,6 +19,46 @@ const (
 	ctxErrorCode  = "devicegate.error_code"
 )
 
+// Bounds on the request line and headers, checked before routing work (the
+// body's is maxBody). The server's MaxHeaderBytes bounds all headers
+// together before the handler runs at all; these are tighter bounds on the
+// parts the service reads.
+const (
+	// MaxHeaderBytes is the http.Server's bound on the request line and
+	// headers together: over it (plus net/http's 4 KiB slack) the server
+	// answers 431 itself, before any handler.
+	MaxHeaderBytes = 16 << 10
+	// MaxQueryBytes bounds the raw query string (a user code is 9
+	// characters; the longest legitimate query, sso-complete's signed state,
+	// is under 1 KiB): longer is 414 uri_too_long.
+	MaxQueryBytes = 4 << 10
+	// MaxCookieBytes bounds the Cookie headers together (the service sets
+	// three cookies, under 1 KiB in all): larger is 431.
+	MaxCookieBytes = 8 << 10
+)
+
+// requestBounds refuses a query string over MaxQueryBytes (414) and Cookie
+// headers over MaxCookieBytes (431) before anything parses them, in the
+// canonical error shape.
+func requestBounds() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if len(req.URL.RawQuery) > MaxQueryBytes {
+				return errURITooLong
+			}
+			n := 0
+			for _, v := range req.Header.Values("Cookie") {
+				n += len(v)
+			}
+			if n > MaxCookieBytes {
+				return errHeadersTooLarge
+			}
+			return next(c)
+		}
+	}
+}
+
 // maxRequestID bounds an inbound X-Request-Id.
 const maxRequestID = 128
 

@@ -109,7 +109,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
-	e.Use(requestID(), securityHeaders(), accessLog(s.log, cfg.AccessLog), recoverPanic())
+	e.Use(requestID(), securityHeaders(), accessLog(s.log, cfg.AccessLog), recoverPanic(), requestBounds())
 	if len(cfg.CORSAllowOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  cfg.CORSAllowOrigins,

@@ -29,6 +29,9 @@ type Config struct {
 	RetentionDays       int
 	RateLimitPerToken   int
 	ApproveLimitPerHour int
+	// GuessLimitPer15Min is the deployment-wide ceiling on failed user-code
+	// tries by anonymous callers (domain.BucketUserCodeGuess).
+	GuessLimitPer15Min  int
 	CORSAllowOrigins    []string
 	TrustedProxies      []*net.IPNet
 	Edition             string
@@ -154,6 +157,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.RetentionDays = integer("OAUTH_ACCESS_TOKEN_RETENTION_DAYS", 30, 1, 3650)
 	c.RateLimitPerToken = integer("OPENAPI_RATE_LIMIT_PER_TOKEN", 60, 0, 1_000_000)
 	c.ApproveLimitPerHour = integer("DEVICE_FLOW_APPROVE_RATE_LIMIT_PER_HOUR", 10, 1, 1_000_000)
+	c.GuessLimitPer15Min = integer("USER_CODE_GUESS_LIMIT_PER_15MIN", domain.BucketUserCodeGuess.Limit, 1, 1_000_000)
 	for _, o := range strings.Split(getenv("OPENAPI_CORS_ALLOW_ORIGINS"), ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {

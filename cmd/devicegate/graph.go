@@ -135,7 +135,7 @@ func newUseCases(d useCaseDeps) useCases {
 			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs,
 				PKCERequired: cfg.PKCERequiredIDs, PublicWebURL: cfg.PublicWebURL},
 			Poll:   &app.Poll{Env: env, Flows: d.Flows, Minter: minter, Accounts: d.Accounts},
-			Lookup: &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter},
+			Lookup: &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter, GuessBucket: guessBucket(cfg)},
 			Decide: &app.Decide{Env: env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter,
 				BearerEnabled: cfg.BearerEnabled, Bucket: decision},
 			Console: &app.Console{Env: env, Admin: d.Admin, Accounts: d.Accounts, Sessions: d.Sessions,
@@ -153,6 +153,14 @@ func newUseCases(d useCaseDeps) useCases {
 			RetentionDays: cfg.RetentionDays},
 		Watch: watch,
 	}
+}
+
+// guessBucket is the deployment-wide ceiling on failed user-code tries,
+// shared by lookup and sso-initiate.
+func guessBucket(cfg *Config) domain.RateBucket {
+	b := domain.BucketUserCodeGuess
+	b.Limit = cfg.GuessLimitPer15Min
+	return b
 }
 
 func newEcho(cfg *Config, h httpapi.Handlers) (*echo.Echo, error) {
@@ -207,7 +215,7 @@ type Listener struct{ Addr net.Addr }
 func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner) *Listener {
 	l := &Listener{}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", cfg.ListenAddr)

@@ -65,7 +65,7 @@ func newSSO(d ssoDeps) *app.SSO {
 	// The endpoints' gate (Available) and the /device page's SSO choice
 	// (Offered) both follow License, Ungated and Gateway below: nothing
 	// else decides whether SSO is on.
-	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, Nonces: d.Nonces,
+	return &app.SSO{Env: d.Env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter, GuessBucket: guessBucket(d.Cfg), Nonces: d.Nonces,
 		Signer: d.Signer, Gateway: d.Gateway, Relay: d.Relay, License: d.License, ConsoleAPIURL: d.Cfg.ConsoleAPIURL,
 		// The organisation's own provider is no licensed feature (SPEC 2.6):
 		// with the relay the SSO endpoints are on whatever the edition.
