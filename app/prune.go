@@ -44,6 +44,9 @@ func (u *Prune) Execute(ctx context.Context) (deleted int64, ran bool, err error
 	}
 	cutoff := now.Add(-time.Duration(u.RetentionDays) * 24 * time.Hour)
 	n, err := u.Tokens.Prune(ctx, cutoff, PruneBatch)
+	if n > 0 { // a failed run may have deleted some batches first
+		u.observer().Pruned(n)
+	}
 	return n, true, err
 }
 

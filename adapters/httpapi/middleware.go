@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devicegate/devicegate/app"
@@ -90,7 +91,8 @@ func securityHeaders() echo.MiddlewareFunc {
 // accessLog answers errors through the error handler (so it sees the final
 // status) and logs one line per request: the route pattern, never the URL,
 // whose query may hold a user code.
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+// It also hands the request to obs (metrics, tracing) when set.
+func accessLog(log *slog.Logger, routes *routeSet, obs RequestObserver) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -98,13 +100,45 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				c.Error(err)
 			}
 			req := c.Request()
+			d := time.Since(start)
+			route := routes.template(c.Path())
 			log.InfoContext(req.Context(), "http request",
-				"method", req.Method, "route", c.Path(), "status", c.Response().Status,
-				"duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP(),
+				"method", req.Method, "route", route, "status", c.Response().Status,
+				"duration_ms", d.Milliseconds(), "ip", c.RealIP(),
 				"request_id", app.RequestID(req.Context()))
+			if obs != nil {
+				obs.ObserveRequest(req.Context(), route, req.Method, c.Response().Status, d)
+			}
 			return nil
 		}
 	}
+}
+
+// routeSet knows the registered route templates, so that a request no route
+// matched (whose c.Path() may be a partial path of the router's tree) is
+// reported as UnmatchedRoute: metrics labels stay a finite set.
+type routeSet struct {
+	e     *echo.Echo
+	once  sync.Once
+	paths map[string]bool
+}
+
+func newRouteSet(e *echo.Echo) *routeSet { return &routeSet{e: e} }
+
+// template returns path if it is a registered route template, else
+// UnmatchedRoute. The set is read on first use, when every route (the
+// caller's pages included) has been added.
+func (r *routeSet) template(path string) string {
+	r.once.Do(func() {
+		r.paths = map[string]bool{}
+		for _, rt := range r.e.Routes() {
+			r.paths[rt.Path] = true
+		}
+	})
+	if path == "" || !r.paths[path] {
+		return UnmatchedRoute
+	}
+	return path
 }
 
 // recoverPanic turns a panic into an error answered as a 500, so no panic

@@ -18,6 +18,7 @@ import (
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/adapters/metrics"
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/redisstore"
 	"github.com/devicegate/devicegate/adapters/slogaudit"
@@ -67,6 +68,7 @@ func serveOptions(cfg *Config, log *slog.Logger) fx.Option {
 		coreOptions(cfg, log, cfg.SQLitePath() != ""),
 		stateModule(cfg),
 		ssoOptions(cfg),
+		observeOptions(cfg),
 		fx.Provide(newKinds, newUseCases, newEcho, listen),
 		fx.Invoke(runWorkers, func(*Listener) {}),
 	)
@@ -106,6 +108,9 @@ type useCaseDeps struct {
 	SessionPruner ports.SessionPruner `optional:"true"`
 	Pingers       []ports.Pinger      `group:"pingers"`
 	SSO           *app.SSO
+	Metrics       *metrics.Metrics
+	Requests      httpapi.RequestObserver
+	Draining      *Draining
 }
 
 func newUseCases(d useCaseDeps) useCases {
@@ -137,6 +142,9 @@ func newUseCases(d useCaseDeps) useCases {
 			SSO:        d.SSO,
 			Pingers:    d.Pingers,
 			Logger:     d.Log,
+			Requests:   d.Requests,
+			Metrics:    d.Metrics.Handler(),
+			Draining:   d.Draining.Is,
 		},
 		LastUsed: lastUsed,
 		Prune: &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, Sessions: d.SessionPruner,
