@@ -57,6 +57,9 @@ func (u *Prune) Run(ctx context.Context, interval time.Duration) {
 	for {
 		n, ran, err := u.Execute(ctx)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			u.log().InfoContext(ctx, "retention prune stopped by shutdown", "deleted", n)
+			return
 		case err != nil:
 			u.log().WarnContext(ctx, "retention prune failed; will retry", "err", err)
 		case ran:

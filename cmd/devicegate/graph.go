@@ -192,8 +192,12 @@ func runWorkers(lc fx.Lifecycle, lu *app.LastUsed, pr *app.Prune, w *app.Revocat
 type Listener struct{ Addr net.Addr }
 
 // listen binds in OnStart (so a busy port fails start-up), serves in a
-// goroutine and shuts down gracefully in OnStop.
-func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner) *Listener {
+// goroutine and, in OnStop, drains: /readyz turns 503 at once, the server
+// keeps serving for SHUTDOWN_DELAY (so load balancers stop sending traffic),
+// then stops accepting and waits up to SHUTDOWN_TIMEOUT for in-flight
+// requests before closing what remains. The background workers stop after
+// it (fx stops hooks in reverse order), so a request's last use is flushed.
+func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner, draining *Draining) *Listener {
 	l := &Listener{}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -204,8 +208,11 @@ func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.
 				return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 			}
 			l.Addr = ln.Addr()
-			log.Info("devicegate listening", "addr", ln.Addr().String(), "public_web_url", cfg.PublicWebURL,
-				"database", dbKind(cfg), "state", stateKind(cfg))
+			b := readBuildInfo()
+			log.Info("devicegate started", "version", b.Version, "commit", b.Commit, "addr", ln.Addr().String(),
+				"public_web_url", cfg.PublicWebURL, "edition", cfg.Edition, "database", dbKind(cfg),
+				"state", stateKind(cfg), "sso_gateway", gatewayKind(cfg), "tracing", cfg.TracesEndpoint != "",
+				"audit_sink", cfg.AuditSink)
 			go func() {
 				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 					log.Error("http server stopped", "err", err)
@@ -214,9 +221,37 @@ func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.
 			}()
 			return nil
 		},
-		OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
+		OnStop: func(ctx context.Context) error { return drain(ctx, cfg, srv, log, draining) },
 	})
 	return l
+}
+
+// drain is listen's OnStop (see listen).
+func drain(ctx context.Context, cfg *Config, srv *http.Server, log *slog.Logger, draining *Draining) error {
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	select {
+	case <-time.After(cfg.ShutdownDelay):
+	case <-ctx.Done():
+	}
+	log.Info("draining: no longer accepting connections; waiting for in-flight requests")
+	sctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("drain timed out; closing the remaining connections", "timeout", cfg.ShutdownTimeout.String(), "err", err)
+		_ = srv.Close()
+		return nil // the stop was asked for; requests cut off at the bound are the bound working
+	}
+	log.Info("drained: every in-flight request finished")
+	return nil
+}
+
+// gatewayKind names the configured SSO gateway.
+func gatewayKind(cfg *Config) string {
+	if cfg.EnterpriseAPIURL != "" {
+		return "enterprise"
+	}
+	return "none"
 }
 
 func dbKind(cfg *Config) string {

@@ -35,6 +35,7 @@ Usage:
   devicegate tokens revoke --email E [--issuer I] | --account ID | --id ID
                               revoke them all, on every instance
   devicegate prune            delete token rows past the retention window
+  devicegate version          print the build's version and commit
   devicegate help             show this text
 
 Configuration comes from the environment; see README.md.
@@ -71,6 +72,10 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if cmd == "version" || cmd == "--version" {
+		printVersion(stdout) // needs no configuration
 		return nil
 	}
 	cfg, err := LoadConfig(getenv)

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds the real binary once per test, with version and commit set as `make build` does.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "devicegate")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-test -X main.commit=0123abc", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// proc is a running devicegate whose JSON log lines the test reads.
+type proc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []map[string]any
+	more  chan struct{}
+	done  chan error
+}
+
+func startProc(t *testing.T, bin string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, cmd: cmd, more: make(chan struct{}, 1), done: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				rec = map[string]any{"msg": sc.Text()}
+			}
+			p.mu.Lock()
+			p.lines = append(p.lines, rec)
+			p.mu.Unlock()
+			select {
+			case p.more <- struct{}{}:
+			default:
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	return p
+}
+
+// waitLog returns the first log record whose msg contains msg, waiting up to d.
+func (p *proc) waitLog(msg string, d time.Duration) map[string]any {
+	p.t.Helper()
+	deadline := time.After(d)
+	for {
+		p.mu.Lock()
+		for _, l := range p.lines {
+			if s, _ := l["msg"].(string); strings.Contains(s, msg) {
+				p.mu.Unlock()
+				return l
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.more:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			p.t.Fatalf("no log line %q within %s; got %v", msg, d, p.lines)
+		}
+	}
+}
+
+// index is the position of the first record with msg (-1 if none).
+func (p *proc) index(msg string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, l := range p.lines {
+		if s, _ := l["msg"].(string); strings.Contains(s, msg) {
+			return i
+		}
+	}
+	return -1
+}
+
+// exit waits up to d for the process to end and returns its exit code.
+func (p *proc) exit(d time.Duration) int {
+	p.t.Helper()
+	select {
+	case err := <-p.done:
+		if err == nil {
+			return 0
+		}
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		p.t.Fatalf("wait: %v", err)
+	case <-time.After(d):
+		p.t.Fatalf("the process did not exit within %s", d)
+	}
+	return -1
+}
+
+func lifecycleEnv(t *testing.T, extra ...string) []string {
+	return append([]string{"DATABASE_URL=sqlite:" + filepath.Join(t.TempDir(), "data", "dg.db"),
+		"LISTEN_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "SECRET_KEY=lifecycle-test-secret-key-0123456789",
+		"REDIS_URL=", "DEVICEGATE_ENV=development", "AUDIT_SINK=", "OTEL_EXPORTER_OTLP_ENDPOINT=",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="}, extra...)
+}
+
+// slowRequest sends the headers and half the body of a device-code request
+// on a fresh connection; the handler then waits for the rest.
+func slowRequest(t *testing.T, addr string) (net.Conn, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	body := "client_id=difyctl&device_label=slow"
+	fmt.Fprintf(conn, "POST /openapi/v1/oauth/device/code HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	return conn, body[10:]
+}
+
+// TestSIGTERMDrainsThenExitsZero runs the built binary, starts a request
+// that is still uploading its body, sends SIGTERM, and proves the order:
+// /readyz answers 503 first, then the listener closes while the in-flight
+// request still completes with its 200, then the process exits 0.
+func TestSIGTERMDrainsThenExitsZero(t *testing.T) {
+	bin := buildBinary(t)
+	p := startProc(t, bin, lifecycleEnv(t, "SHUTDOWN_DELAY=4s", "SHUTDOWN_TIMEOUT=60s")...)
+	started := p.waitLog("devicegate started", 60*time.Second)
+	for _, k := range []string{"version", "commit", "addr", "database", "state", "edition", "sso_gateway"} {
+		if _, ok := started[k]; !ok {
+			t.Errorf("the start-up line lacks %q: %v", k, started)
+		}
+	}
+	if started["version"] != "v9.8.7-test" || started["database"] != "sqlite" || started["state"] != "memory" || started["edition"] != "community" {
+		t.Errorf("start-up line %v", started)
+	}
+	addr := started["addr"].(string)
+	base := "http://" + addr
+	if code := getJSON(t, base+"/readyz", "", nil); code != 200 {
+		t.Fatalf("/readyz before SIGTERM: %d", code)
+	}
+	conn, rest := slowRequest(t, addr)
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("draining: /readyz answers 503", 30*time.Second)
+	var ready map[string]any
+	if code := getJSON(t, base+"/readyz", "", &ready); code != 503 || ready["code"] != "draining" {
+		t.Fatalf("/readyz while draining: %d %v", code, ready)
+	}
+	p.waitLog("no longer accepting connections", 30*time.Second)
+	if c, err := net.DialTimeout("tcp", addr, 2*time.Second); err == nil {
+		c.Close()
+		t.Error("the listener still accepts connections while draining")
+	}
+	if _, err := io.WriteString(conn, rest); err != nil {
+		t.Fatalf("finishing the in-flight request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the in-flight request answered %d", resp.StatusCode)
+	}
+	if code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	drained, stopped := p.index("drained: every in-flight request finished"), p.index("devicegate stopped")
+	if drained < 0 || stopped < drained {
+		t.Fatalf("want drained then stopped in the log; got %d, %d", drained, stopped)
+	}
+}
+
+// TestSIGTERMDrainIsBounded proves SHUTDOWN_TIMEOUT bounds the drain: a
+// request that never finishes uploading is cut off and the process still exits 0.
+func TestSIGTERMDrainIsBounded(t *testing.T) {
+	bin := buildBinary(t)
+	p := startProc(t, bin, lifecycleEnv(t, "SHUTDOWN_TIMEOUT=1s")...)
+	addr := p.waitLog("devicegate started", 60*time.Second)["addr"].(string)
+	// Whether or not the server has read its headers yet, the connection
+	// holds the drain (net/http waits for a new connection for 5 s).
+	slowRequest(t, addr)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	if p.index("drain timed out") < 0 {
+		t.Fatal("no log line says the drain timed out")
+	}
+}
+
+// TestVersionCommand proves `devicegate version` prints what the build set.
+func TestVersionCommand(t *testing.T) {
+	out, err := exec.Command(buildBinary(t), "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("version: %v %s", err, out)
+	}
+	if !strings.Contains(string(out), "v9.8.7-test") || !strings.Contains(string(out), "0123abc") {
+		t.Fatalf("version printed %q", out)
+	}
+}
