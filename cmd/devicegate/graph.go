@@ -197,9 +197,9 @@ type Listener struct{ Addr net.Addr }
 // then stops accepting and waits up to SHUTDOWN_TIMEOUT for in-flight
 // requests before closing what remains. The background workers stop after
 // it (fx stops hooks in reverse order), so a request's last use is flushed.
-func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner, draining *Draining) *Listener {
+func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner, draining *Draining, wrap handlerWrap) *Listener {
 	l := &Listener{}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {

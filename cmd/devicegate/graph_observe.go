@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/instrument"
 	"github.com/devicegate/devicegate/adapters/metrics"
+	"github.com/devicegate/devicegate/adapters/tracing"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/ports"
 )
@@ -24,7 +27,7 @@ func observeOptions(cfg *Config) fx.Option {
 	if cfg.EnterpriseAPIURL != "" {
 		gateway = decorateGateway("enterprise")
 	}
-	return fx.Options(gateway,
+	return fx.Options(gateway, tracingOptions(cfg),
 		fx.Provide(metrics.New, newProbes, newRequestObservers, func() *Draining { return &Draining{} }),
 		fx.Decorate(
 			func(env app.Env, m *metrics.Metrics) app.Env {
@@ -61,6 +64,34 @@ func decorateGateway(name string) fx.Option {
 type tracingProbes struct {
 	Probes   instrument.Probes
 	Requests httpapi.RequestObserver
+}
+
+// handlerWrap wraps the HTTP handler the server runs (the tracing middleware).
+type handlerWrap func(http.Handler) http.Handler
+
+// tracingOptions turns tracing on when an OTLP traces endpoint is set: a
+// span per request and per backend call, the trace id in the log lines of
+// a request. Off, the handler is served as is.
+func tracingOptions(cfg *Config) fx.Option {
+	if cfg.TracesEndpoint == "" {
+		return fx.Provide(func() handlerWrap { return func(h http.Handler) http.Handler { return h } })
+	}
+	return fx.Options(
+		fx.Provide(
+			func(lc fx.Lifecycle) (*tracing.Tracing, error) {
+				t, err := tracing.New(context.Background(), tracing.Options{Endpoint: cfg.TracesEndpoint,
+					ServiceName: cfg.ServiceName, Version: readBuildInfo().Version, TrustedProxies: cfg.TrustedProxies})
+				if err != nil {
+					return nil, err
+				}
+				lc.Append(fx.StopHook(t.Shutdown)) // after the drain: flushes the last requests' spans
+				return t, nil
+			},
+			func(t *tracing.Tracing) *tracingProbes { return &tracingProbes{Probes: t, Requests: t} },
+			func(t *tracing.Tracing) handlerWrap { return t.Handler },
+		),
+		fx.Decorate(func(l *slog.Logger) *slog.Logger { return slog.New(tracing.LogHandler(l.Handler())) }),
+	)
 }
 
 // probeDeps are the probes observing backend calls.
