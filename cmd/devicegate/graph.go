@@ -21,7 +21,6 @@ import (
 	"github.com/devicegate/devicegate/adapters/metrics"
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/redisstore"
-	"github.com/devicegate/devicegate/adapters/slogaudit"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -49,7 +48,7 @@ func coreOptions(cfg *Config, log *slog.Logger, migrate bool) fx.Option {
 		fx.Provide(
 			func() ports.Clock { return ports.ClockFunc(time.Now) },
 			func() io.Reader { return rand.Reader },
-			fx.Annotate(slogaudit.New, fx.As(new(ports.AuditSink))),
+			newAuditSink,
 			newEnv,
 		),
 		gormrepo.Module(cfg.DatabaseURL, migrate),
