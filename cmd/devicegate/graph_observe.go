@@ -27,7 +27,7 @@ func observeOptions(cfg *Config) fx.Option {
 	if cfg.EnterpriseAPIURL != "" {
 		gateway = decorateGateway("enterprise")
 	}
-	return fx.Options(gateway, tracingOptions(cfg),
+	return fx.Options(gateway, tracingOptions(cfg), stateProbes(state),
 		fx.Provide(metrics.New, newProbes, newRequestObservers, func() *Draining { return &Draining{} }),
 		fx.Decorate(
 			func(env app.Env, m *metrics.Metrics) app.Env {
@@ -35,12 +35,12 @@ func observeOptions(cfg *Config) fx.Option {
 				env.Audit = m.AuditSink(env.Audit)
 				return env
 			},
-			func(f ports.Flows, s instrument.Set) ports.Flows { return instrument.Flows(f, state, s) },
 			func(l ports.RateLimiter, s instrument.Set, m *metrics.Metrics) ports.RateLimiter {
-				return m.Limiter(instrument.Limiter(l, state, s))
+				if state == "redis" {
+					l = instrument.Limiter(l, state, s)
+				}
+				return m.Limiter(l)
 			},
-			func(c ports.TokenCache, s instrument.Set) ports.TokenCache { return instrument.Cache(c, state, s) },
-			func(n ports.NonceStore, s instrument.Set) ports.NonceStore { return instrument.Nonces(n, state, s) },
 			func(t ports.TokenStore, s instrument.Set) ports.TokenStore { return instrument.Tokens(t, db, s) },
 			func(f ports.RevocationFeed, s instrument.Set) ports.RevocationFeed { return instrument.Feed(f, db, s) },
 			func(a ports.AccountDirectory, s instrument.Set) ports.AccountDirectory {
@@ -50,6 +50,23 @@ func observeOptions(cfg *Config) fx.Option {
 				return instrument.Sessions(c, db, s)
 			},
 		),
+	)
+}
+
+// stateProbes instruments the Redis state backends (the rate limiter is
+// wrapped with the refusal counter in observeOptions). The memory backends are
+// maps inside the process: timing them would cost the bearer hot path (a
+// cache hit and a rate-limit check) more than the calls themselves and
+// tell nothing, so they are not wrapped (their outcomes are still counted
+// by the observer and the refusal counter).
+func stateProbes(state string) fx.Option {
+	if state != "redis" {
+		return fx.Options()
+	}
+	return fx.Decorate(
+		func(f ports.Flows, s instrument.Set) ports.Flows { return instrument.Flows(f, state, s) },
+		func(c ports.TokenCache, s instrument.Set) ports.TokenCache { return instrument.Cache(c, state, s) },
+		func(n ports.NonceStore, s instrument.Set) ports.NonceStore { return instrument.Nonces(n, state, s) },
 	)
 }
 

@@ -160,11 +160,18 @@ func allowedLabels(routes []string) map[string]map[string]bool {
 var statusLabel = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
 
 // TestMetricsCountAFullFlowWithBoundedLabels drives every counted outcome
-// through a real server, scrapes /metrics, and proves the counts and that
-// every label value of every devicegate metric is from a known finite set
-// (no code, email, id or IP), and that no secret appears in the scrape.
+// through a real server on the embedded default (SQLite + memory) and on
+// Postgres + Redis, scrapes /metrics, and proves the counts and that every
+// label value of every devicegate metric is from a known finite set (no
+// code, email, id or IP), and that no secret appears in the scrape.
 func TestMetricsCountAFullFlowWithBoundedLabels(t *testing.T) {
-	vars := sqliteVars(t)
+	t.Run("sqlite-memory", func(t *testing.T) { metricsCase(t, sqliteVars(t), "sqlite", "") })
+	t.Run("postgres-redis", func(t *testing.T) { metricsCase(t, postgresRedisVars(t), "postgres", "redis") })
+}
+
+// metricsCase runs the flow on vars; db and state name the backends whose
+// calls are timed (state "" for memory, which is not).
+func metricsCase(t *testing.T, vars map[string]string, db, state string) {
 	vars["OPENAPI_RATE_LIMIT_PER_TOKEN"] = "4"
 	createAccount(t, vars, "mia@example.com", "correct horse battery", "Metrics")
 	var e *echo.Echo
@@ -196,11 +203,12 @@ func TestMetricsCountAFullFlowWithBoundedLabels(t *testing.T) {
 		}
 	}
 
-	wants := []struct {
+	type want struct {
 		name   string
 		labels map[string]string
 		want   float64
-	}{
+	}
+	wants := []want{
 		{"devicegate_flows_total", map[string]string{"event": "started"}, 3},
 		{"devicegate_flows_total", map[string]string{"event": "approved"}, 1},
 		{"devicegate_flows_total", map[string]string{"event": "denied"}, 1},
@@ -213,22 +221,30 @@ func TestMetricsCountAFullFlowWithBoundedLabels(t *testing.T) {
 		{"devicegate_tokens_issued_total", map[string]string{"kind": "account", "rotated": "false"}, 1},
 		{"devicegate_tokens_revoked_total", nil, 1},
 		{"devicegate_bearer_validations_total", map[string]string{"outcome": "valid", "layer": "database"}, 1},
+		{"devicegate_bearer_validations_total", map[string]string{"outcome": "valid"}, 4},
 		{"devicegate_bearer_validations_total", map[string]string{"outcome": "rate_limited", "layer": "none"}, 1},
 		{"devicegate_rate_limit_refusals_total", map[string]string{"bucket": "bearer"}, 1},
 		{"devicegate_audit_events_total", map[string]string{"event": "oauth.token_issued"}, 1},
-		{"devicegate_backend_call_duration_seconds", map[string]string{"backend": "sqlite", "op": "token_mint", "outcome": "ok"}, 1},
-		{"devicegate_backend_call_duration_seconds", map[string]string{"backend": "memory", "op": "flow_poll", "outcome": "answer"}, 4},
+		{"devicegate_backend_call_duration_seconds", map[string]string{"backend": db, "op": "token_mint", "outcome": "ok"}, 1},
+		{"devicegate_backend_call_duration_seconds", map[string]string{"backend": "memory"}, 0},
 		{"devicegate_http_request_duration_seconds", map[string]string{"route": "/openapi/v1/oauth/device/token", "method": "POST", "status": "400"}, 4},
 		{"devicegate_http_request_duration_seconds", map[string]string{"route": "unmatched", "method": "GET", "status": "404"}, 1},
+	}
+	if state == "" {
+		// The memory cache answers every validation after the first from this process.
+		wants = append(wants, want{"devicegate_bearer_validations_total", map[string]string{"outcome": "valid", "layer": "local"}, 3})
+	} else {
+		wants = append(wants, want{"devicegate_backend_call_duration_seconds", map[string]string{"backend": state, "op": "flow_poll", "outcome": "answer"}, 4})
+		local := value(fams, "devicegate_bearer_validations_total", map[string]string{"outcome": "valid", "layer": "local"})
+		shared := value(fams, "devicegate_bearer_validations_total", map[string]string{"outcome": "valid", "layer": "shared"})
+		if local+shared != 3 || shared < 1 {
+			t.Errorf("Redis-cached validations: local %v + shared %v, want 3 with at least one round trip", local, shared)
+		}
 	}
 	for _, w := range wants {
 		if got := value(fams, w.name, w.labels); got != w.want {
 			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.want)
 		}
-	}
-	// A token validated once from the database is then served from this process's memory.
-	if got := value(fams, "devicegate_bearer_validations_total", map[string]string{"outcome": "valid", "layer": "local"}); got != 3 {
-		t.Errorf("valid validations answered locally = %v, want 3", got)
 	}
 	if got := value(fams, "devicegate_bearer_validations_total", map[string]string{"outcome": "invalid"}); got < 1 {
 		t.Errorf("invalid validations = %v, want >= 1", got)

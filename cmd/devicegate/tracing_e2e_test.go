@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -35,26 +34,29 @@ const (
 	callerParent = "00f067aa0ba902b7"
 )
 
-// startTraced posts a device-code request carrying a W3C traceparent.
+// tracedRoute is the route the traced request takes; an unknown token is
+// looked up in the database, a backend call.
+const tracedRoute = "/openapi/v1/me"
+
+// startTraced sends a bearer request carrying a W3C traceparent.
 func startTraced(t *testing.T, base string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/openapi/v1/oauth/device/code",
-		strings.NewReader(url.Values{"client_id": {"difyctl"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req, _ := http.NewRequest(http.MethodGet, base+tracedRoute, nil)
+	req.Header.Set("Authorization", "Bearer dfoa_"+strings.Repeat("Q", 43))
 	req.Header.Set("traceparent", "00-"+callerTrace+"-"+callerParent+"-01")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("device code: %d", resp.StatusCode)
+	if resp.StatusCode != 401 {
+		t.Fatalf("/me with an unknown token: %d", resp.StatusCode)
 	}
 }
 
 // TestTracingSpansPerRequestAndBackendCall proves, with tracing on and the
 // caller a trusted proxy: the request's span continues the caller's trace
-// and is named by its route template; the flow store call is a child span;
+// and is named by its route template; the token lookup is a child span;
 // and the request's log lines carry the trace id.
 func TestTracingSpansPerRequestAndBackendCall(t *testing.T) {
 	in, sr := tracedInstance(t, "127.0.0.1/32")
@@ -64,14 +66,14 @@ func TestTracingSpansPerRequestAndBackendCall(t *testing.T) {
 	var server, store sdktrace.ReadOnlySpan
 	for _, s := range sr.Ended() {
 		switch s.Name() {
-		case "POST /openapi/v1/oauth/device/code":
+		case "GET " + tracedRoute:
 			server = s
-		case "memory flow_create":
+		case "sqlite token_by_hash":
 			store = s
 		}
 	}
 	if server == nil || store == nil {
-		t.Fatalf("spans %v: want the request's and the flow store's", spanNames(sr))
+		t.Fatalf("spans %v: want the request's and the token lookup's", spanNames(sr))
 	}
 	if server.SpanContext().TraceID().String() != callerTrace || server.Parent().SpanID().String() != callerParent {
 		t.Fatalf("request span trace %s parent %s: the trusted caller's traceparent was not honoured",
@@ -86,7 +88,7 @@ func TestTracingSpansPerRequestAndBackendCall(t *testing.T) {
 		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "http request" {
 			continue
 		}
-		if rec["route"] == "/openapi/v1/oauth/device/code" {
+		if rec["route"] == tracedRoute {
 			found = true
 			if rec["trace_id"] != callerTrace {
 				t.Fatalf("the request's log line has trace_id %v, want %s", rec["trace_id"], callerTrace)
@@ -105,7 +107,7 @@ func TestTracingIgnoresTraceparentFromUntrustedCallers(t *testing.T) {
 	startTraced(t, in.Base)
 	in.app.Stop(t.Context())
 	for _, s := range sr.Ended() {
-		if s.Name() == "POST /openapi/v1/oauth/device/code" {
+		if s.Name() == "GET "+tracedRoute {
 			if s.SpanContext().TraceID().String() == callerTrace || s.Parent().IsValid() {
 				t.Fatal("an untrusted caller's traceparent was honoured")
 			}
