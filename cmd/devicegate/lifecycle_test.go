@@ -123,8 +123,8 @@ func (p *proc) exit(d time.Duration) int {
 	return -1
 }
 
-func lifecycleEnv(t *testing.T, extra ...string) []string {
-	return append([]string{"DATABASE_URL=sqlite:" + filepath.Join(t.TempDir(), "data", "dg.db"),
+func lifecycleEnv(t *testing.T, dbURL string, extra ...string) []string {
+	return append([]string{"DATABASE_URL=" + dbURL,
 		"LISTEN_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "SECRET_KEY=lifecycle-test-secret-key-0123456789",
 		"REDIS_URL=", "DEVICEGATE_ENV=development", "AUDIT_SINK=", "OTEL_EXPORTER_OTLP_ENDPOINT=",
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="}, extra...)
@@ -147,10 +147,13 @@ func slowRequest(t *testing.T, addr string) (net.Conn, string) {
 // TestSIGTERMDrainsThenExitsZero runs the built binary, starts a request
 // that is still uploading its body, sends SIGTERM, and proves the order:
 // /readyz answers 503 first, then the listener closes while the in-flight
-// request still completes with its 200, then the process exits 0.
+// request still completes with its 200, then the background workers stop
+// (the last-used flush writes the token's use), then the process exits 0.
 func TestSIGTERMDrainsThenExitsZero(t *testing.T) {
 	bin := buildBinary(t)
-	p := startProc(t, bin, lifecycleEnv(t, "SHUTDOWN_DELAY=4s", "SHUTDOWN_TIMEOUT=60s")...)
+	vars := sqliteVars(t)
+	createAccount(t, vars, "sig@example.com", "correct horse battery", "Drain")
+	p := startProc(t, bin, lifecycleEnv(t, vars["DATABASE_URL"], "SHUTDOWN_DELAY=4s", "SHUTDOWN_TIMEOUT=60s")...)
 	started := p.waitLog("devicegate started", 60*time.Second)
 	for _, k := range []string{"version", "commit", "addr", "database", "state", "edition", "sso_gateway"} {
 		if _, ok := started[k]; !ok {
@@ -164,6 +167,11 @@ func TestSIGTERMDrainsThenExitsZero(t *testing.T) {
 	base := "http://" + addr
 	if code := getJSON(t, base+"/readyz", "", nil); code != 200 {
 		t.Fatalf("/readyz before SIGTERM: %d", code)
+	}
+	// A use of a token, whose last_used_at the flusher writes only every 10 s: at the latest on the way out.
+	token := signInDevice(t, base, "sig@example.com", "correct horse battery", "drain laptop")
+	if code := getJSON(t, base+"/openapi/v1/me", token, nil); code != 200 {
+		t.Fatalf("/me: %d", code)
 	}
 	conn, rest := slowRequest(t, addr)
 
@@ -198,13 +206,28 @@ func TestSIGTERMDrainsThenExitsZero(t *testing.T) {
 	if drained < 0 || stopped < drained {
 		t.Fatalf("want drained then stopped in the log; got %d, %d", drained, stopped)
 	}
+	out, _ := cli(t, vars, "tokens", "list", "--email", "sig@example.com")
+	if lastUsedUnset(out) {
+		t.Fatalf("the token's use was not flushed before exit:\n%s", out)
+	}
+}
+
+// lastUsedUnset reports whether the one row of `tokens list` shows no LAST USED time.
+func lastUsedUnset(list string) bool {
+	lines := strings.Split(strings.TrimSpace(list), "\n")
+	if len(lines) != 2 {
+		return true
+	}
+	header, row := lines[0], lines[1]
+	col := strings.Index(header, "LAST USED")
+	return col < 0 || col >= len(row) || row[col] == '-'
 }
 
 // TestSIGTERMDrainIsBounded proves SHUTDOWN_TIMEOUT bounds the drain: a
 // request that never finishes uploading is cut off and the process still exits 0.
 func TestSIGTERMDrainIsBounded(t *testing.T) {
 	bin := buildBinary(t)
-	p := startProc(t, bin, lifecycleEnv(t, "SHUTDOWN_TIMEOUT=1s")...)
+	p := startProc(t, bin, lifecycleEnv(t, sqliteVars(t)["DATABASE_URL"], "SHUTDOWN_TIMEOUT=1s")...)
 	addr := p.waitLog("devicegate started", 60*time.Second)["addr"].(string)
 	// Whether or not the server has read its headers yet, the connection
 	// holds the drain (net/http waits for a new connection for 5 s).
