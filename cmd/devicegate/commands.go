@@ -50,6 +50,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	a := fx.New(serveOptions(cfg, log))
 	if err := start(ctx, a); err != nil {
+		if ctx.Err() != nil { // SIGTERM during start-up is a stop, not a failure
+			log.Info("devicegate stopped during start-up")
+			stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			defer cancel()
+			_ = a.Stop(stopCtx) // whatever had started; fx rolls back a failed start itself
+			return nil
+		}
 		return err
 	}
 	code := 0
