@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -35,4 +36,13 @@ func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 // WithGroup keeps the wrapper around the derived handler.
 func (h logHandler) WithGroup(name string) slog.Handler {
 	return logHandler{next: h.next.WithGroup(name)}
+}
+
+// LogExportErrors sends OpenTelemetry's own errors (an unreachable
+// collector, a refused export) to log as warnings instead of the standard
+// library logger's plain lines, so they keep the service's log format.
+func LogExportErrors(log *slog.Logger) {
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("opentelemetry export failed", "err", err)
+	}))
 }

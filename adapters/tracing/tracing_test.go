@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -70,5 +72,17 @@ func TestHandlerHonoursTraceparentOnlyFromTrustedPeers(t *testing.T) {
 				t.Errorf("the span records the URL: %v", a)
 			}
 		}
+	}
+}
+
+// TestExportErrorsReachTheLog proves OpenTelemetry's own errors are logged
+// through the service's logger (in its format), not the standard library's.
+func TestExportErrorsReachTheLog(t *testing.T) {
+	var buf bytes.Buffer
+	tracing.LogExportErrors(slog.New(slog.NewJSONHandler(&buf, nil)))
+	otel.Handle(errors.New("collector unreachable"))
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["msg"] != "opentelemetry export failed" || rec["err"] != "collector unreachable" {
+		t.Fatalf("log %q", buf.String())
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/devicegate/devicegate/adapters/metrics"
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/redisstore"
+	"github.com/devicegate/devicegate/adapters/tracing"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
 	"github.com/devicegate/devicegate/ports"
@@ -42,6 +43,9 @@ func stateModule(cfg *Config) fx.Option {
 
 // coreOptions is the graph shared by every subcommand that uses the database.
 func coreOptions(cfg *Config, log *slog.Logger, migrate bool) fx.Option {
+	if cfg.TracesEndpoint != "" || cfg.LogsEndpoint != "" {
+		tracing.LogExportErrors(log)
+	}
 	return fx.Options(
 		fx.Supply(cfg, log),
 		fx.WithLogger(func() fxevent.Logger { return fxevent.NopLogger }),
