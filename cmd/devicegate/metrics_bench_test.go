@@ -25,6 +25,8 @@ import (
 // each pair within one run:
 //
 //	go test -run '^$' -bench BenchmarkValidateMetrics -benchtime 300ms -count 5 ./cmd/devicegate/
+//
+// `make bench` runs it in rounds with the other figures and prints the ratios.
 func BenchmarkValidateMetrics(b *testing.B) {
 	for _, state := range []string{"memory", "redis"} {
 		for _, withMetrics := range []bool{false, true} {
