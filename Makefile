@@ -9,9 +9,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run:
 	$(GO) run ./cmd/devicegate serve
 
-## build: the binaries at bin/devicegate (the service) and bin/devicectl (the reference CLI)
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+## build: the binaries at bin/devicegate (the service; `bin/devicegate version` prints VERSION and COMMIT) and bin/devicectl (the reference CLI)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicegate ./cmd/devicegate
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/devicegate ./cmd/devicegate
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicectl ./cmd/devicectl
 
 ## test: every test, with -race, against real Postgres and Redis (started or installed when missing)

@@ -73,18 +73,41 @@ func (a *Authenticator) Inspect(ctx context.Context, token string) (domain.Princ
 }
 
 func (a *Authenticator) validate(ctx context.Context, token string, limited bool) (domain.Principal, error) {
+	p, layer, err := a.check(ctx, token, limited)
+	a.observer().BearerChecked(bearerOutcome(err), layer)
+	return p, err
+}
+
+// bearerOutcome is the metric outcome of a validation's error.
+func bearerOutcome(err error) ports.BearerOutcome {
+	var limited *domain.RateLimitedError
+	switch {
+	case err == nil:
+		return ports.BearerValid
+	case errors.Is(err, domain.ErrInvalidToken):
+		return ports.BearerInvalid
+	case errors.Is(err, domain.ErrTokenExpired):
+		return ports.BearerExpired
+	case errors.As(err, &limited):
+		return ports.BearerRateLimited
+	}
+	return ports.BearerError
+}
+
+// check is validate before counting: it also says which layer answered.
+func (a *Authenticator) check(ctx context.Context, token string, limited bool) (domain.Principal, ports.CacheLayer, error) {
 	kind, ok := a.Kinds.KindOf(token)
 	if !ok || len(token) > 128 {
-		return domain.Principal{}, domain.ErrInvalidToken
+		return domain.Principal{}, ports.LayerNone, domain.ErrInvalidToken
 	}
 	hash := domain.HashSecret(token)
 	now := a.now()
-	row, err := a.resolve(ctx, hash, now)
+	row, layer, err := a.resolve(ctx, hash, now)
 	if err != nil {
-		return domain.Principal{}, err
+		return domain.Principal{}, layer, err
 	}
 	if (kind.Subject == domain.SubjectAccount) != (row.AccountID != "") || row.Prefix != kind.Prefix {
-		return domain.Principal{}, domain.ErrInvalidToken
+		return domain.Principal{}, layer, domain.ErrInvalidToken
 	}
 	// Only a live token earns a per-token log: counting before the lookup
 	// let every random "dfoa_..." header create one. An unknown token is
@@ -92,7 +115,7 @@ func (a *Authenticator) validate(ctx context.Context, token string, limited bool
 	// makes that entry; the per-token bucket never protected against those.
 	if limited {
 		if err := limit(ctx, a.Limiter, a.Bucket, hash, now); err != nil {
-			return domain.Principal{}, err
+			return domain.Principal{}, layer, err
 		}
 	}
 	if a.Touch != nil {
@@ -101,28 +124,39 @@ func (a *Authenticator) validate(ctx context.Context, token string, limited bool
 	return domain.Principal{
 		Kind: kind, TokenID: row.ID, TokenHash: hash, SubjectEmail: row.SubjectEmail,
 		SubjectIssuer: row.SubjectIssuer, AccountID: row.AccountID, ClientID: row.ClientID, ExpiresAt: row.ExpiresAt,
-	}, nil
+	}, layer, nil
 }
 
-// resolve finds the live row for hash through the cache, then the database.
-func (a *Authenticator) resolve(ctx context.Context, hash string, now time.Time) (domain.AccessToken, error) {
+// resolve finds the live row for hash through the cache, then the
+// database, and says which layer answered.
+func (a *Authenticator) resolve(ctx context.Context, hash string, now time.Time) (domain.AccessToken, ports.CacheLayer, error) {
 	if a.Cache != nil {
 		e, hit, err := a.Cache.Get(ctx, hash)
 		if err != nil {
 			a.log().WarnContext(ctx, "token cache read failed; using the database", "err", err)
 		} else if hit && !a.Watch.Revoked(e.Token.ID) {
+			layer := e.Layer
+			if layer == ports.LayerNone {
+				layer = ports.LayerShared
+			}
 			switch e.Negative {
 			case ports.CacheInvalid:
-				return domain.AccessToken{}, domain.ErrInvalidToken
+				return domain.AccessToken{}, layer, domain.ErrInvalidToken
 			case ports.CacheExpired:
-				return domain.AccessToken{}, domain.ErrTokenExpired
+				return domain.AccessToken{}, layer, domain.ErrTokenExpired
 			}
 			if now.Before(e.Token.ExpiresAt) {
-				return e.Token, nil
+				return e.Token, layer, nil
 			}
-			return domain.AccessToken{}, a.expire(ctx, hash, e.Token, now)
+			return domain.AccessToken{}, layer, a.expire(ctx, hash, e.Token, now)
 		}
 	}
+	row, err := a.resolveDB(ctx, hash, now)
+	return row, ports.LayerDatabase, err
+}
+
+// resolveDB is resolve's database path, which fills the cache.
+func (a *Authenticator) resolveDB(ctx context.Context, hash string, now time.Time) (domain.AccessToken, error) {
 	row, err := a.Tokens.ByHash(ctx, hash)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && !row.RevokedAt.IsZero()) {
 		a.put(ctx, hash, ports.CacheEntry{Negative: ports.CacheInvalid}, NegativeCacheTTL)

@@ -19,6 +19,15 @@ type Env struct {
 	Rand   io.Reader
 	Audit  ports.AuditSink
 	Logger *slog.Logger
+	// Observe counts outcomes for metrics (nil counts nothing).
+	Observe ports.Observer
+}
+
+func (e Env) observer() ports.Observer {
+	if e.Observe == nil {
+		return ports.NopObserver{}
+	}
+	return e.Observe
 }
 
 func (e Env) now() time.Time {

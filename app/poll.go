@@ -48,6 +48,32 @@ type Grant struct {
 
 // Execute runs one poll.
 func (u *Poll) Execute(ctx context.Context, in PollInput) (Grant, error) {
+	g, err := u.execute(ctx, in)
+	u.observer().PollAnswered(pollOutcome(err))
+	return g, err
+}
+
+// pollOutcome is the metric outcome of a poll's error.
+func pollOutcome(err error) ports.PollOutcome {
+	switch {
+	case err == nil:
+		return ports.PollIssued
+	case errors.Is(err, domain.ErrAuthorizationPending):
+		return ports.PollPending
+	case errors.Is(err, domain.ErrSlowDown):
+		return ports.PollSlowDown
+	case errors.Is(err, domain.ErrAccessDenied):
+		return ports.PollDenied
+	case errors.Is(err, domain.ErrExpiredToken):
+		return ports.PollExpired
+	case errors.Is(err, domain.ErrInvalidGrant), errors.Is(err, domain.ErrVerifierMismatch),
+		errors.Is(err, domain.ErrInvalidRequest), errors.Is(err, domain.ErrUnsupportedGrantType):
+		return ports.PollInvalid
+	}
+	return ports.PollError
+}
+
+func (u *Poll) execute(ctx context.Context, in PollInput) (Grant, error) {
 	if in.GrantType != "" && in.GrantType != domain.GrantTypeDevice {
 		return Grant{}, domain.ErrUnsupportedGrantType
 	}

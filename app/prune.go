@@ -44,6 +44,9 @@ func (u *Prune) Execute(ctx context.Context) (deleted int64, ran bool, err error
 	}
 	cutoff := now.Add(-time.Duration(u.RetentionDays) * 24 * time.Hour)
 	n, err := u.Tokens.Prune(ctx, cutoff, PruneBatch)
+	if n > 0 { // a failed run may have deleted some batches first
+		u.observer().Pruned(n)
+	}
 	return n, true, err
 }
 
@@ -54,6 +57,9 @@ func (u *Prune) Run(ctx context.Context, interval time.Duration) {
 	for {
 		n, ran, err := u.Execute(ctx)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			u.log().InfoContext(ctx, "retention prune stopped by shutdown", "deleted", n)
+			return
 		case err != nil:
 			u.log().WarnContext(ctx, "retention prune failed; will retry", "err", err)
 		case ran:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/app"
+	"github.com/devicegate/devicegate/ports"
 )
 
 type countingPruner struct{ calls int }
@@ -39,5 +40,26 @@ func TestPruneRunsUnderTheLock(t *testing.T) {
 	// The job releases its own lock: the next run goes ahead too.
 	if _, ran, _ := job.Execute(context.Background()); !ran {
 		t.Fatal("lock not released after a run")
+	}
+}
+
+// prunedObserver records what the use cases report to metrics.
+type prunedObserver struct {
+	ports.NopObserver
+	rows int64
+}
+
+func (o *prunedObserver) Pruned(n int64) { o.rows += n }
+
+// TestPruneReportsDeletedRows proves the deleted row count reaches the
+// metrics observer (devicegate_pruned_rows_total).
+func TestPruneReportsDeletedRows(t *testing.T) {
+	obs := &prunedObserver{}
+	job := &app.Prune{Env: app.Env{Observe: obs}, Tokens: &countingPruner{}, RetentionDays: 30}
+	if _, _, err := job.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if obs.rows != 3 {
+		t.Fatalf("observer saw %d pruned rows, want 3", obs.rows)
 	}
 }

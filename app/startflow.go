@@ -91,6 +91,7 @@ func (u *StartFlow) Execute(ctx context.Context, in StartFlowInput) (StartFlowOu
 		if err != nil {
 			return StartFlowOutput{}, fmt.Errorf("store flow: %w", err)
 		}
+		u.observer().FlowStarted()
 		base := strings.TrimRight(u.PublicWebURL, "/") + "/device"
 		return StartFlowOutput{
 			DeviceCode:              deviceCode,

@@ -45,3 +45,44 @@ type AuditEvent struct {
 	Detail        string
 	Actor         string // ActorOperator, ActorSystem, or "" for the caller itself
 }
+
+// AuditField is one named field of an audit record, as sinks write it.
+type AuditField struct {
+	Key string
+	// Value is a string, a []string (scopes) or a bool (rotated).
+	Value any
+}
+
+// Fields returns the event's set fields in a fixed order, with the
+// names every sink uses (SPEC 6); empty fields are left out. The name is
+// not among them (sinks write it as event=<name>).
+func (e AuditEvent) Fields() []AuditField {
+	fs := make([]AuditField, 0, 12)
+	add := func(k, v string) {
+		if v != "" {
+			fs = append(fs, AuditField{k, v})
+		}
+	}
+	add("token_id", e.TokenID)
+	add("token_prefix", e.TokenPrefix)
+	add("subject_type", string(e.SubjectType))
+	add("subject_email", e.SubjectEmail)
+	add("subject_issuer", e.SubjectIssuer)
+	add("account_id", e.AccountID)
+	add("workspace_id", e.WorkspaceID)
+	add("client_id", e.ClientID)
+	add("device_label", e.DeviceLabel)
+	add("request_id", e.RequestID)
+	add("detail", e.Detail)
+	add("actor", e.Actor)
+	if len(e.Scopes) > 0 {
+		fs = append(fs, AuditField{"scopes", e.Scopes})
+	}
+	if !e.ExpiresAt.IsZero() {
+		fs = append(fs, AuditField{"expires_at", e.ExpiresAt.UTC().Format(time.RFC3339)})
+	}
+	if e.Rotated != nil {
+		fs = append(fs, AuditField{"rotated", *e.Rotated})
+	}
+	return fs
+}

@@ -22,6 +22,11 @@ const (
 type CacheEntry struct {
 	Negative CacheNegative
 	Token    domain.AccessToken
+	// Layer is set by Get to the layer that answered (LayerLocal for this
+	// process's memory, LayerShared for a round trip), for metrics only; Put
+	// ignores it. An adapter that cannot tell leaves it zero (LayerNone) and
+	// the caller counts LayerShared.
+	Layer CacheLayer
 }
 
 // TokenCache caches bearer validation results by token hash. It is an

@@ -5,6 +5,8 @@
 #
 #   validation  app: BenchmarkValidate, bearer validation on the memory and Redis
 #               caches (hot, cold, invalid); baseline memory/hot.
+#   metrics     cmd/devicegate: BenchmarkValidateMetrics, the bearer validation bare
+#               and as wired with metrics on (memory and Redis); baseline <backend>/plain.
 #   load        cmd/devicegate: BenchmarkLoad, a real listening server driven over
 #               loopback HTTP by 16 concurrent clients (see cmd/devicegate/load_test.go);
 #               baseline healthz on the same backend (sqlite-memory, postgres-redis).
@@ -38,6 +40,8 @@ for round in $(seq 1 "$rounds"); do
   [ "${PIPESTATUS[0]}" = 0 ] || rc=1
   go test -run '^$' -bench '^BenchmarkLoad$' -benchmem -count 1 -benchtime "${LOAD_BENCH_TIME:-1s}" ./cmd/devicegate/ | tee -a "$out"
   [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+  go test -run '^$' -bench '^BenchmarkValidateMetrics$' -benchmem -count 1 -benchtime "${BENCH_TIME:-700ms}" ./cmd/devicegate/ | tee -a "$out"
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 done
 
 # One row per figure, in first-seen order. Validation rows are "memory/hot"...;
@@ -51,14 +55,15 @@ function median(list,   a, n, i, j, t) {
 function baseline(key,   k, b) {
   split(key, k, SUBSEP)
   if (k[1] == "validation") return k[1] SUBSEP "memory/hot"
+  if (k[1] == "metrics") { b = k[2]; sub(/\/[^\/]*$/, "/plain", b); return k[1] SUBSEP b }
   b = k[2]; sub(/\/[^\/]*$/, "", b)
   return k[1] SUBSEP b "/healthz"
 }
 /^== round / { round = $3; next }
-/^Benchmark(Validate|Load)\// {
+/^Benchmark(Validate|Load|ValidateMetrics)\// {
   name = $1; sub(/-[0-9]+$/, "", name)
-  group = (name ~ /^BenchmarkLoad\//) ? "load" : "validation"
-  sub(/^Benchmark(Validate|Load)\//, "", name)
+  group = (name ~ /^BenchmarkLoad\//) ? "load" : (name ~ /^BenchmarkValidateMetrics\//) ? "metrics" : "validation"
+  sub(/^Benchmark(ValidateMetrics|Validate|Load)\//, "", name)
   key = group SUBSEP name
   if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
   for (i = 3; i < NF; i += 2) vals[key, $(i + 1)] = vals[key, $(i + 1)] " " $i
@@ -72,6 +77,7 @@ END {
     ratio = median(ratios); rps = median(vals[key, "req/s"])
     if (group != last) {
       if (group == "validation") printf "\nvalidation (app: bearer validation, in process), baseline memory/hot:\n"
+      else if (group == "metrics") printf "\nmetrics (cmd/devicegate: bearer validation as wired with metrics on), baseline plain of the same backend:\n"
       else printf "\nload (cmd/devicegate: real server, 16 clients over loopback HTTP), baseline healthz of the same backend:\n"
       printf "  %-30s %14s %8s %10s %10s\n", "figure", "median ns/op", "ratio", "req/s", "allocs/op"
       last = group

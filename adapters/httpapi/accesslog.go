@@ -48,9 +48,10 @@ func ParseAccessLog(v string) (string, error) {
 }
 
 // accessLog answers errors through the error handler (so it sees the final
-// status) and logs the request as mode says: the route pattern, never the
-// URL, whose query may hold a user code.
-func accessLog(log *slog.Logger, mode string) echo.MiddlewareFunc {
+// status), hands every request to obs (metrics, tracing) when set, and logs
+// the request as mode says: the route template, never the URL, whose query
+// may hold a user code.
+func accessLog(log *slog.Logger, mode string, routes *routeSet, obs RequestObserver) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -58,6 +59,11 @@ func accessLog(log *slog.Logger, mode string) echo.MiddlewareFunc {
 				c.Error(err)
 			}
 			status := c.Response().Status
+			d := time.Since(start)
+			route := routes.template(c.Path())
+			if obs != nil {
+				obs.ObserveRequest(c.Request().Context(), route, c.Request().Method, status, d)
+			}
 			sampled := 0
 			switch {
 			case status == StatusClientClosedRequest || mode == AccessLogAll:
@@ -70,8 +76,8 @@ func accessLog(log *slog.Logger, mode string) echo.MiddlewareFunc {
 				return nil
 			}
 			req := c.Request()
-			attrs := []slog.Attr{slog.String("method", req.Method), slog.String("route", c.Path()),
-				slog.Int("status", status), slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+			attrs := []slog.Attr{slog.String("method", req.Method), slog.String("route", route),
+				slog.Int("status", status), slog.Int64("duration_ms", d.Milliseconds()),
 				slog.String("ip", c.RealIP()), slog.String("request_id", app.RequestID(req.Context()))}
 			if sampled > 0 {
 				attrs = append(attrs, slog.Int("sampled", sampled))

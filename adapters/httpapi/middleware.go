@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -124,6 +125,33 @@ func securityHeaders() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// routeSet knows the registered route templates, so that a request no route
+// matched (whose c.Path() may be a partial path of the router's tree) is
+// reported as UnmatchedRoute: metrics labels stay a finite set.
+type routeSet struct {
+	e     *echo.Echo
+	once  sync.Once
+	paths map[string]bool
+}
+
+func newRouteSet(e *echo.Echo) *routeSet { return &routeSet{e: e} }
+
+// template returns path if it is a registered route template, else
+// UnmatchedRoute. The set is read on first use, when every route (the
+// caller's pages included) has been added.
+func (r *routeSet) template(path string) string {
+	r.once.Do(func() {
+		r.paths = map[string]bool{}
+		for _, rt := range r.e.Routes() {
+			r.paths[rt.Path] = true
+		}
+	})
+	if path == "" || !r.paths[path] {
+		return UnmatchedRoute
+	}
+	return path
 }
 
 // recoverPanic turns a panic into an error answered as a 500, so no panic

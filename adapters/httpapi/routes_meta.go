@@ -21,6 +21,13 @@ func (s *server) healthz(c echo.Context) error {
 // readyz pings every configured backend concurrently; any failure is a 503
 // naming the backends (causes go to the log only).
 func (s *server) readyz(c echo.Context) error {
+	if s.h.Draining != nil && s.h.Draining() {
+		c.Response().Header().Set(echo.HeaderRetryAfter, "2")
+		return c.JSON(http.StatusServiceUnavailable, notReadyResponse{
+			canonicalError: canonicalError{Code: "draining", Message: internalMessage, Status: http.StatusServiceUnavailable},
+			Backends:       map[string]string{},
+		})
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
 	defer cancel()
 	states := make(map[string]string, len(s.h.Pingers))

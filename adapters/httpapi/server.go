@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/ports"
@@ -79,7 +81,25 @@ type Handlers struct {
 	Pingers []ports.Pinger
 	// Logger receives access and error logs; nil uses slog.Default().
 	Logger *slog.Logger
+	// Requests sees every answered request (metrics, tracing); optional.
+	Requests RequestObserver
+	// Metrics serves GET /metrics when set.
+	Metrics http.Handler
+	// Draining reports that the process is shutting down: /readyz then
+	// answers 503 so load balancers stop sending traffic while in-flight
+	// requests finish. Optional.
+	Draining func() bool
 }
+
+// RequestObserver sees every answered request. route is the route template
+// (c.Path(), never the URL, whose query may hold a user code), or
+// UnmatchedRoute when no route matched; it must not block.
+type RequestObserver interface {
+	ObserveRequest(ctx context.Context, route, method string, status int, d time.Duration)
+}
+
+// UnmatchedRoute is the route a RequestObserver sees for a request no route matched.
+const UnmatchedRoute = "unmatched"
 
 // server holds what handlers share.
 type server struct {
@@ -109,7 +129,7 @@ func New(cfg Config, h Handlers) *echo.Echo {
 	e.Logger.SetOutput(io.Discard) // everything worth logging goes through slog
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
-	e.Use(requestID(), securityHeaders(), accessLog(s.log, cfg.AccessLog), recoverPanic(), requestBounds())
+	e.Use(requestID(), securityHeaders(), accessLog(s.log, cfg.AccessLog, newRouteSet(e), h.Requests), recoverPanic(), requestBounds())
 	if len(cfg.CORSAllowOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  cfg.CORSAllowOrigins,
@@ -121,6 +141,9 @@ func New(cfg Config, h Handlers) *echo.Echo {
 
 	e.Match(GetAndHead, "/healthz", s.healthz)
 	e.Match(GetAndHead, "/readyz", s.readyz)
+	if h.Metrics != nil {
+		e.Match(GetAndHead, "/metrics", echo.WrapHandler(h.Metrics))
+	}
 	s.consoleRoutes(e)
 	if cfg.OpenAPIEnabled {
 		e.Match(GetAndHead, "/.well-known/oauth-authorization-server", s.metadata)

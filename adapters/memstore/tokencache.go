@@ -62,7 +62,9 @@ func (c *TokenCache) Get(_ context.Context, hash string) (ports.CacheEntry, bool
 	if e.tombstone {
 		return ports.CacheEntry{}, false, nil
 	}
-	return e.entry, true, nil
+	out := e.entry
+	out.Layer = ports.LayerLocal
+	return out, true, nil
 }
 
 // Put stores e for hash for ttl, making room first if the cache is full. A

@@ -53,7 +53,11 @@ const tombstoneTTL = 2 * time.Minute
 func (t *TokenCache) Get(ctx context.Context, hash string) (ports.CacheEntry, bool, error) {
 	ctx, op := boundedLazy(ctx)
 	defer op.release()
-	e, ok, _, err := t.get(ctx, hash)
+	e, ok, local, err := t.get(ctx, hash)
+	e.Layer = ports.LayerShared
+	if local {
+		e.Layer = ports.LayerLocal
+	}
 	return e, ok, err
 }
 

@@ -115,3 +115,21 @@ func TestTokenCacheReadsOwnWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheReportsItsLayer proves Get names the layer that answered:
+// the first read after a Put is a round trip (shared), the next is served
+// from client-side caching (local). Metrics count validations by layer.
+func TestTokenCacheReportsItsLayer(t *testing.T) {
+	c, prefix := newTestClient(t)
+	tc := NewTokenCache(c, prefix)
+	hash := domain.HashSecret("dfoa_" + testPrefix())
+	if err := tc.Put(t.Context(), hash, ports.CacheEntry{Token: domain.AccessToken{ID: "tok", TokenHash: hash}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []ports.CacheLayer{ports.LayerShared, ports.LayerLocal} {
+		e, ok, err := tc.Get(t.Context(), hash)
+		if err != nil || !ok || e.Layer != want {
+			t.Fatalf("Get #%d: ok=%v err=%v layer=%v, want %v", i+1, ok, err, e.Layer, want)
+		}
+	}
+}

@@ -17,7 +17,8 @@ import (
 )
 
 // startTimeout bounds start-up (connecting, migrating SQLite, binding the
-// port); stopTimeout bounds graceful shutdown.
+// port); stopTimeout bounds the stop of the database-only subcommands, and
+// what serve's stop allows the background workers after the drain.
 const (
 	startTimeout = 30 * time.Second
 	stopTimeout  = 15 * time.Second
@@ -49,6 +50,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	a := fx.New(serveOptions(cfg, log))
 	if err := start(ctx, a); err != nil {
+		if ctx.Err() != nil { // SIGTERM during start-up is a stop, not a failure
+			log.Info("devicegate stopped during start-up")
+			stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			defer cancel()
+			_ = a.Stop(stopCtx) // whatever had started; fx rolls back a failed start itself
+			return nil
+		}
 		return err
 	}
 	code := 0
@@ -58,11 +66,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		code = sig.ExitCode
 	}
 	log.Info("devicegate stopping")
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.ShutdownDelay+cfg.ShutdownTimeout+stopTimeout)
 	defer cancelStop()
 	if err := a.Stop(stopCtx); err != nil {
 		return err
 	}
+	log.Info("devicegate stopped")
 	if code != 0 {
 		return fmt.Errorf("stopped with exit code %d", code)
 	}

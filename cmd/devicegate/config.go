@@ -17,6 +17,8 @@ import (
 
 // Config is the service configuration, read from the environment (SPEC 9).
 type Config struct {
+	OpsConfig // shutdown, tracing, audit sink (config_ops.go)
+
 	SecretKey           string
 	PublicWebURL        string
 	ConsoleAPIURL       string
@@ -211,6 +213,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	if c.IntrospectionSecret != "" && len(c.IntrospectionSecret) < 16 {
 		bad("INTROSPECTION_SECRET", "must be at least 16 characters")
 	}
+	c.loadOps(getenv, bad)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
 	}

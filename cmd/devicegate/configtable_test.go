@@ -29,6 +29,7 @@ import (
 var envReaders = map[string]bool{
 	"getenv": true, "Getenv": true, "LookupEnv": true, // os.Getenv, the getenv parameter
 	"str": true, "boolean": true, "integer": true, "httpURL": true, // LoadConfig's helpers
+	"duration": true, // loadOps' helper (SHUTDOWN_TIMEOUT, SHUTDOWN_DELAY)
 }
 
 // envName is what an environment variable name looks like.

@@ -20,9 +20,10 @@ import (
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/httpapi"
 	"github.com/devicegate/devicegate/adapters/memstore"
+	"github.com/devicegate/devicegate/adapters/metrics"
 	"github.com/devicegate/devicegate/adapters/passwordhash"
 	"github.com/devicegate/devicegate/adapters/redisstore"
-	"github.com/devicegate/devicegate/adapters/slogaudit"
+	"github.com/devicegate/devicegate/adapters/tracing"
 	"github.com/devicegate/devicegate/adapters/web"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -36,29 +37,34 @@ const (
 )
 
 // stateModule picks the flow/rate-limit/cache backend, like dex's storage map.
-// On Redis the rate limiter gets its outage policy (failover): fail-open
-// buckets fall back to this instance's memory, the others answer 503.
+// On Redis the rate limiter gets its outage policy (withOutagePolicy), applied
+// in observeOptions' one rate-limiter decorator (fx decorates a type once per scope).
 func stateModule(cfg *Config) fx.Option {
 	if cfg.RedisURL != "" {
-		return fx.Options(redisstore.Module(cfg.RedisURL, cfg.RedisKeyPrefix), fx.Decorate(withOutagePolicy))
+		return redisstore.Module(cfg.RedisURL, cfg.RedisKeyPrefix)
 	}
 	return memstore.Module
 }
 
-// withOutagePolicy wraps the shared rate limiter in the per-bucket outage policy.
+// withOutagePolicy wraps the shared rate limiter in the per-bucket outage
+// policy (failover): fail-open buckets fall back to this instance's memory,
+// the others answer 503.
 func withOutagePolicy(shared ports.RateLimiter, log *slog.Logger) ports.RateLimiter {
 	return failover.New(shared, memstore.NewRateLimiter(), log)
 }
 
 // coreOptions is the graph shared by every subcommand that uses the database.
 func coreOptions(cfg *Config, log *slog.Logger, migrate bool) fx.Option {
+	if cfg.TracesEndpoint != "" || cfg.LogsEndpoint != "" {
+		tracing.LogExportErrors(log)
+	}
 	return fx.Options(
 		fx.Supply(cfg, log),
 		fx.WithLogger(func() fxevent.Logger { return fxevent.NopLogger }),
 		fx.Provide(
 			func() ports.Clock { return ports.ClockFunc(time.Now) },
 			func() io.Reader { return rand.Reader },
-			fx.Annotate(slogaudit.New, fx.As(new(ports.AuditSink))),
+			newAuditSink,
 			newEnv,
 		),
 		gormrepo.Module(cfg.DatabaseURL, migrate),
@@ -77,6 +83,7 @@ func serveOptions(cfg *Config, log *slog.Logger) fx.Option {
 		coreOptions(cfg, log, cfg.SQLitePath() != ""),
 		stateModule(cfg),
 		ssoOptions(cfg),
+		observeOptions(cfg),
 		fx.Provide(newKinds, newUseCases, newEcho, listen),
 		fx.Invoke(runWorkers, func(*Listener) {}),
 	)
@@ -116,6 +123,9 @@ type useCaseDeps struct {
 	SessionPruner ports.SessionPruner `optional:"true"`
 	Pingers       []ports.Pinger      `group:"pingers"`
 	SSO           *app.SSO
+	Metrics       *metrics.Metrics
+	Requests      httpapi.RequestObserver
+	Draining      *Draining
 }
 
 func newUseCases(d useCaseDeps) useCases {
@@ -147,6 +157,9 @@ func newUseCases(d useCaseDeps) useCases {
 			SSO:        d.SSO,
 			Pingers:    d.Pingers,
 			Logger:     d.Log,
+			Requests:   d.Requests,
+			Metrics:    d.Metrics.Handler(),
+			Draining:   d.Draining.Is,
 		},
 		LastUsed: lastUsed,
 		Prune: &app.Prune{Env: env, Tokens: d.Tokens, Locker: d.Locker, Sessions: d.SessionPruner,
@@ -211,10 +224,14 @@ func runWorkers(lc fx.Lifecycle, lu *app.LastUsed, pr *app.Prune, w *app.Revocat
 type Listener struct{ Addr net.Addr }
 
 // listen binds in OnStart (so a busy port fails start-up), serves in a
-// goroutine and shuts down gracefully in OnStop.
-func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner) *Listener {
+// goroutine and, in OnStop, drains: /readyz turns 503 at once, the server
+// keeps serving for SHUTDOWN_DELAY (so load balancers stop sending traffic),
+// then stops accepting and waits up to SHUTDOWN_TIMEOUT for in-flight
+// requests before closing what remains. The background workers stop after
+// it (fx stops hooks in reverse order), so a request's last use is flushed.
+func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.Shutdowner, draining *Draining, wrap handlerWrap) *Listener {
 	l := &Listener{}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
@@ -223,8 +240,11 @@ func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.
 				return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 			}
 			l.Addr = ln.Addr()
-			log.Info("devicegate listening", "addr", ln.Addr().String(), "public_web_url", cfg.PublicWebURL,
-				"database", dbKind(cfg), "state", stateKind(cfg))
+			b := readBuildInfo()
+			log.Info("devicegate started", "version", b.Version, "commit", b.Commit, "addr", ln.Addr().String(),
+				"public_web_url", cfg.PublicWebURL, "edition", cfg.Edition, "database", dbKind(cfg),
+				"state", stateKind(cfg), "sso_gateway", gatewayKind(cfg), "tracing", cfg.TracesEndpoint != "",
+				"audit_sink", cfg.AuditSink)
 			go func() {
 				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 					log.Error("http server stopped", "err", err)
@@ -233,9 +253,37 @@ func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.
 			}()
 			return nil
 		},
-		OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
+		OnStop: func(ctx context.Context) error { return drain(ctx, cfg, srv, log, draining) },
 	})
 	return l
+}
+
+// drain is listen's OnStop (see listen).
+func drain(ctx context.Context, cfg *Config, srv *http.Server, log *slog.Logger, draining *Draining) error {
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503", "delay", cfg.ShutdownDelay.String(), "timeout", cfg.ShutdownTimeout.String())
+	select {
+	case <-time.After(cfg.ShutdownDelay):
+	case <-ctx.Done():
+	}
+	log.Info("draining: no longer accepting connections; waiting for in-flight requests")
+	sctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("drain timed out; closing the remaining connections", "timeout", cfg.ShutdownTimeout.String(), "err", err)
+		_ = srv.Close()
+		return nil // the stop was asked for; requests cut off at the bound are the bound working
+	}
+	log.Info("drained: every in-flight request finished")
+	return nil
+}
+
+// gatewayKind names the configured SSO gateway.
+func gatewayKind(cfg *Config) string {
+	if cfg.EnterpriseAPIURL != "" {
+		return "enterprise"
+	}
+	return "none"
 }
 
 func dbKind(cfg *Config) string {

@@ -38,6 +38,7 @@ Usage:
   devicegate healthcheck [--path /healthz|/readyz] [--url URL]
                               probe a running instance (exit 0 on 200); for
                               container health checks on the shell-less image
+  devicegate version          print the build's version and commit
   devicegate help             show this text
 
 Configuration comes from the environment; see README.md.
@@ -74,6 +75,10 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if cmd == "version" || cmd == "--version" {
+		printVersion(stdout) // needs no configuration
 		return nil
 	}
 	cfg, err := LoadConfig(getenv)

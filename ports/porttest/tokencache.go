@@ -44,6 +44,10 @@ func cacheGet(t *testing.T, c ports.TokenCache, hash string, hit bool) ports.Cac
 	if ok != hit {
 		t.Fatalf("Get: hit = %v, want %v", ok, hit)
 	}
+	// A hit names the layer that answered it (metrics count validations by layer).
+	if hit && e.Layer != ports.LayerLocal && e.Layer != ports.LayerShared {
+		t.Fatalf("Get: a hit reports Layer %v, want local or shared", e.Layer)
+	}
 	return e
 }
 
