@@ -105,6 +105,9 @@ func (l *limiter) Allow(ctx context.Context, b domain.RateBucket, key string, no
 	return d, err
 }
 
+// Unwrap returns the limiter whose refusals l counts.
+func (l *limiter) Unwrap() ports.RateLimiter { return l.next }
+
 // Undo passes through: a taken-back count is not a refusal.
 func (l *limiter) Undo(ctx context.Context, b domain.RateBucket, key string, now time.Time) error {
 	return l.next.Undo(ctx, b, key, now)

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/devicegate/devicegate/adapters/httpapi"
+	"github.com/devicegate/devicegate/adapters/instrument"
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/adapters/redisstore"
 	"github.com/devicegate/devicegate/domain"
@@ -35,10 +36,36 @@ func (c *countingFlows) ByUserCode(ctx context.Context, code string, now time.Ti
 	return c.Flows.ByUserCode(ctx, code, now)
 }
 
-// countFlows wraps the graph's flow store in c.
-func countFlows(c *countingFlows) fx.Option {
+// countFlows wraps the graph's flow store in c. On Redis the graph already
+// decorates ports.Flows with its backend probes (fx takes one decorator per
+// type), so there c counts through a probe of those decorators instead.
+func countFlows(c *countingFlows, redis bool) fx.Option {
+	if redis {
+		return fx.Decorate(func(s instrument.Set) instrument.Set { return append(s, byCodeProbes{c}) })
+	}
 	return fx.Decorate(func(f ports.Flows) ports.Flows { c.Flows = f; return c })
 }
+
+// byCodeProbes counts, through the instrument decorators, the flow store's
+// look-ups by user code.
+type byCodeProbes struct{ c *countingFlows }
+
+func (p byCodeProbes) Probe(_, op string) instrument.Probe {
+	if op == "flow_by_user_code" {
+		return byCodeProbe(p)
+	}
+	return nopProbe{}
+}
+
+type byCodeProbe struct{ c *countingFlows }
+
+func (p byCodeProbe) Begin(ctx context.Context) context.Context { p.c.byCode.Add(1); return ctx }
+func (byCodeProbe) End(context.Context, time.Time, error)       {}
+
+type nopProbe struct{}
+
+func (nopProbe) Begin(ctx context.Context) context.Context { return ctx }
+func (nopProbe) End(context.Context, time.Time, error)     {}
 
 // randomUserCode draws a well-formed user code (almost surely unknown).
 func randomUserCode() string {
@@ -98,7 +125,7 @@ func TestUserCodeGuessingFromOneAddress(t *testing.T) {
 	budget := domain.BucketLookup.Limit
 	t.Run("untrusted peer, spoofed X-Forwarded-For", func(t *testing.T) {
 		cf := &countingFlows{}
-		in := startInstance(t, sqliteVars(t), countFlows(cf))
+		in := startInstance(t, sqliteVars(t), countFlows(cf, false))
 		statuses := map[int]int{}
 		for i := 0; i < 1000; i++ {
 			st, valid := lookup(t, in.Base, randomUserCode(), nthAddr(10, i))
@@ -119,7 +146,7 @@ func TestUserCodeGuessingFromOneAddress(t *testing.T) {
 		vars["TRUSTED_PROXIES"] = "127.0.0.1/32"
 		vars["USER_CODE_GUESS_LIMIT_PER_15MIN"] = "1000000" // per-IP keys only (the global ceiling is the next test)
 		cf := &countingFlows{}
-		in := startInstance(t, vars, countFlows(cf))
+		in := startInstance(t, vars, countFlows(cf, false))
 		// 20 clients behind the proxy, 50 guesses each: every one is within
 		// its own address's budget, so all 1,000 are processed.
 		for i := 0; i < 1000; i++ {
@@ -155,7 +182,7 @@ func TestDistributedGuesserMeetsGlobalCeiling(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
 		v := vars(sqliteVars(t))
 		cf := &countingFlows{}
-		in := startInstance(t, v, countFlows(cf))
+		in := startInstance(t, v, countFlows(cf, false))
 		guessCeiling(t, v, ceiling, []*instance{in}, []*countingFlows{cf})
 	})
 	t.Run("default ceiling", func(t *testing.T) {
@@ -179,7 +206,7 @@ func TestDistributedGuesserMeetsGlobalCeiling(t *testing.T) {
 			t.Fatalf("migrate: %v", err)
 		}
 		ca, cb := &countingFlows{}, &countingFlows{}
-		a, b := startInstance(t, v, countFlows(ca)), startInstance(t, v, countFlows(cb))
+		a, b := startInstance(t, v, countFlows(ca, true)), startInstance(t, v, countFlows(cb, true))
 		guessCeiling(t, v, ceiling, []*instance{a, b}, []*countingFlows{ca, cb})
 	})
 }
@@ -293,6 +320,9 @@ func TestUnknownDeviceCodesCreateNoState(t *testing.T) {
 		var limiter ports.RateLimiter
 		in := startInstance(t, sqliteVars(t), fx.Populate(&flows, &limiter))
 		mf, ok := flows.(*memstore.Flows)
+		if u, ok := limiter.(interface{ Unwrap() ports.RateLimiter }); ok {
+			limiter = u.Unwrap() // the refusal counter around the memory limiter
+		}
 		ml, ok2 := limiter.(*memstore.RateLimiter)
 		if !ok || !ok2 {
 			t.Fatalf("memory state expected, got %T and %T", flows, limiter)
