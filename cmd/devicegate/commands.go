@@ -47,7 +47,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err := cfg.ensureSecretKey(log, generateKey); err != nil {
 		return err
 	}
-	a := fx.New(serveOptions(cfg, log))
+	a := fx.New(serveOptions(cfg, log)) //nolint:contextcheck // fx constructors take no context; gormrepo.Open bounds its ping at 2 s
 	if err := start(ctx, a); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		code = sig.ExitCode
 	}
 	log.Info("devicegate stopping")
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout)
+	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	defer cancelStop()
 	if err := a.Stop(stopCtx); err != nil {
 		return err
@@ -93,12 +93,12 @@ func createAccountInput(email, name, password, workspace string) app.CreateAccou
 // is (start-up fails on an older schema: `devicegate migrate` first).
 func withDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrateSQLite bool, fn func(*databaseDeps) error) error {
 	var deps databaseDeps
-	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps))
+	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps)) //nolint:contextcheck // as in serve
 	if err := start(ctx, a); err != nil {
 		return err
 	}
 	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		defer cancel()
 		_ = a.Stop(stopCtx)
 	}()
@@ -111,7 +111,7 @@ func migrate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // the pool only read and wrote; Migrate reported any failure
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
