@@ -1,7 +1,6 @@
 # devicegate: every target a newcomer needs. `make run` and `make test` are the README's two commands.
 GO        ?= go
 PKGS      := ./...
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run build test test-short fuzz bench check-deps lint fmt vet migrate clean
 
@@ -18,8 +17,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/devicegate ./cmd/devicegate
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/devicectl ./cmd/devicectl
 
-## test: every test, with -race, against real Postgres and Redis (started or installed when missing)
-test: check-deps
+## test: the static checks (lint), then every test, with -race, against real Postgres and Redis (started or installed when missing)
+test: check-deps lint
 	bash scripts/test.sh
 
 ## test-short: the tests that need no Postgres, Redis or cluster
@@ -38,9 +37,9 @@ bench:
 check-deps:
 	bash scripts/check-deps.sh
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go vet and golangci-lint (.golangci.yml: staticcheck, gosec, errorlint, bodyclose, noctx, contextcheck, ...)
 lint: fmt vet
-	$(GO) run $(STATICCHECK) $(PKGS)
+	bash scripts/lint.sh
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -8,9 +8,9 @@ const (
 	EventFlowDenied   = "oauth.device_flow_denied"
 	EventFlowRejected = "oauth.device_flow_rejected"
 	EventCrossIPPoll  = "oauth.device_code_cross_ip_poll"
-	EventTokenIssued  = "oauth.token_issued"
-	EventTokenExpired = "oauth.token_expired"
-	EventTokenRevoked = "oauth.token_revoked"
+	EventTokenIssued  = "oauth.token_issued"  //nolint:gosec // G101: an event name, not a credential
+	EventTokenExpired = "oauth.token_expired" //nolint:gosec // G101: an event name, not a credential
+	EventTokenRevoked = "oauth.token_revoked" //nolint:gosec // G101: an event name, not a credential
 )
 
 // Actors of an audit event: who caused it when it was not the subject's own

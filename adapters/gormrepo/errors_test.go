@@ -37,8 +37,8 @@ func TestTranslate(t *testing.T) {
 	for _, c := range cases {
 		got := gormrepo.TranslateForTest("op", c.err)
 		for _, s := range []error{domain.ErrUnavailable, domain.ErrConflict, domain.ErrNotFound} {
-			if errors.Is(got, s) != (s == c.want) {
-				t.Errorf("translate(%v) = %v; errors.Is(%v) = %v, want %v", c.err, got, s, errors.Is(got, s), s == c.want)
+			if errors.Is(got, s) != errors.Is(s, c.want) {
+				t.Errorf("translate(%v) = %v; errors.Is(%v) = %v, want %v", c.err, got, s, errors.Is(got, s), errors.Is(s, c.want))
 			}
 		}
 	}

@@ -37,7 +37,7 @@ func decodeFields(c echo.Context, names ...string) (map[string]string, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading the body: %v", domain.ErrInvalidRequest, err)
+		return nil, fmt.Errorf("%w: reading the body: %v", domain.ErrInvalidRequest, err) //nolint:errorlint // the cause is text only, so the error table classifies by the sentinel alone
 	}
 	if len(body) > maxBody {
 		return nil, errTooLarge

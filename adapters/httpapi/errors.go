@@ -110,7 +110,7 @@ func classify(err error) wireError {
 	for _, row := range errorTable {
 		if errors.Is(err, row.target) {
 			w := row.wire
-			if row.target == domain.ErrInvalidRequest {
+			if errors.Is(row.target, domain.ErrInvalidRequest) {
 				w.message = requestDetail(err, w.message)
 			}
 			return w

@@ -161,7 +161,7 @@ func recoverPanic() echo.MiddlewareFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					if r == http.ErrAbortHandler {
+					if r == http.ErrAbortHandler { //nolint:errorlint // the panic value itself, compared as net/http does
 						panic(r)
 					}
 					err = &panicError{value: r, stack: debug.Stack()}

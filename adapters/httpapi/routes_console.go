@@ -108,7 +108,7 @@ func (s *server) profile(c echo.Context) error {
 
 // cookie builds a console cookie. maxAge < 0 clears it (sent as Max-Age=0).
 func (s *server) cookie(name, value string, maxAge int, httpOnly bool) *http.Cookie {
-	return &http.Cookie{
+	return &http.Cookie{ //nolint:gosec // G124: Secure follows PUBLIC_WEB_URL (https), HttpOnly is off only for the CSRF cookie the page reads
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: httpOnly, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	}

@@ -63,7 +63,7 @@ func (s *server) ssoGate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // grantCookie builds the approval-grant cookie: value for 300 s, or a clearing one when value is "".
 func (s *server) grantCookie(value string) *http.Cookie {
-	ck := &http.Cookie{Name: GrantCookie, Value: value, Path: grantCookiePath, HttpOnly: true,
+	ck := &http.Cookie{Name: GrantCookie, Value: value, Path: grantCookiePath, HttpOnly: true, //nolint:gosec // G124: Secure follows PUBLIC_WEB_URL (https); plain-http dev could not send it back
 		SameSite: http.SameSiteLaxMode, Secure: s.secure, MaxAge: int(domain.ApprovalGrantTTL / time.Second)}
 	if value == "" {
 		ck.MaxAge = -1 // Max-Age=0 on the wire

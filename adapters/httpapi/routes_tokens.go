@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -164,7 +165,7 @@ func (s *server) introspect(c echo.Context) error {
 		_, cred, _ = req.BasicAuth()
 	}
 	if err := s.h.Introspect.Authorize(cred); err != nil {
-		if err == app.ErrIntrospectionDisabled {
+		if errors.Is(err, app.ErrIntrospectionDisabled) {
 			return err
 		}
 		return errInvalidClient

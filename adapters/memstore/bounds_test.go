@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 	if err := s.Create(ctx, reuse); err != nil {
 		t.Fatalf("Create over an expired flow's user code: %v", err)
 	}
-	if _, err := s.Poll(ctx, old.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "x"}, now); err != domain.ErrExpiredToken {
+	if _, err := s.Poll(ctx, old.DeviceCodeHash, domain.PollRequest{ClientID: porttest.FlowClient, ClaimID: "x"}, now); !errors.Is(err, domain.ErrExpiredToken) {
 		t.Fatalf("poll the replaced flow: %v", err)
 	}
 	if s.Len() != 1 {
@@ -68,7 +69,7 @@ func TestFlowsExpiryFreesMemory(t *testing.T) {
 	if n := s.Sweep(now.Add(domain.FlowLifetime)); n != 1 || s.Len() != 0 {
 		t.Fatalf("Sweep removed %d, Len %d; want 1, 0", n, s.Len())
 	}
-	if _, err := s.ByUserCode(ctx, reuse.UserCode, now); err != domain.ErrNotFound {
+	if _, err := s.ByUserCode(ctx, reuse.UserCode, now); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("ByUserCode after Sweep: %v", err)
 	}
 	for i := 0; i < 1000; i++ {

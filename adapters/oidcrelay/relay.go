@@ -126,7 +126,7 @@ func (r *Relay) Discover(ctx context.Context) (*oidc.Provider, error) {
 func (r *Relay) Initiate(ctx context.Context, in domain.SSOInitiation) (string, error) {
 	p, err := r.Discover(ctx)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", domain.ErrSSOInitiateFailed, err)
+		return "", fmt.Errorf("%w: %v", domain.ErrSSOInitiateFailed, err) //nolint:errorlint // the cause is text only, so the error table classifies by the sentinel alone
 	}
 	verifier, nonce := r.derive(in.Envelope.Nonce)
 	return r.oauth(p).AuthCodeURL(in.State, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), nil
@@ -140,7 +140,7 @@ func (r *Relay) Initiate(ctx context.Context, in domain.SSOInitiation) (string, 
 func (r *Relay) Redeem(ctx context.Context, code string, env domain.StateEnvelope) (domain.SSOIdentity, error) {
 	id, err := r.redeem(ctx, code, env)
 	if err != nil {
-		return domain.SSOIdentity{}, fmt.Errorf("%w: %v", domain.ErrSSOFailed, err)
+		return domain.SSOIdentity{}, fmt.Errorf("%w: %v", domain.ErrSSOFailed, err) //nolint:errorlint // the cause is text only, so the error table classifies by the sentinel alone
 	}
 	return id, nil
 }

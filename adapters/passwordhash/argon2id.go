@@ -69,7 +69,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("passwordhash: read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(p.KeyLen))
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(p.KeyLen)) //nolint:gosec // G115: check() bounds KeyLen to [16, 64]
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -82,7 +82,7 @@ func (h *Hasher) Verify(encoded, password string) bool {
 	if err != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want))) //nolint:gosec // G115: decode bounds the key to [16, 64] bytes
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 

@@ -67,7 +67,7 @@ func TestOutage(t *testing.T) {
 				return err
 			}
 			if _, err := flows.Poll(ctx, g.DeviceCodeHash, domain.PollRequest{ClientID: g.ClientID, ClaimID: "claim"}, now); !errors.Is(err, domain.ErrAuthorizationPending) {
-				return fmt.Errorf("poll: got %v, want authorization_pending", err)
+				return fmt.Errorf("poll: got %w, want authorization_pending", err)
 			}
 			return ping.Ping(ctx)
 		})

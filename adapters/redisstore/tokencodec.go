@@ -100,8 +100,8 @@ func encodePositive(a domain.AccessToken) []byte {
 	for _, t := range times {
 		if !t.IsZero() {
 			s := t.Unix()
-			b = appendUvarint(b, uint64(s<<1)^uint64(s>>63)) // zigzag, as encoding/binary's varint
-			b = appendUvarint(b, uint64(t.Nanosecond()))
+			b = appendUvarint(b, uint64(s<<1)^uint64(s>>63)) //nolint:gosec // G115: zigzag reinterprets the bits, as encoding/binary's varint
+			b = appendUvarint(b, uint64(t.Nanosecond()))     //nolint:gosec // G115: Nanosecond is in [0, 1e9)
 		}
 	}
 	return b
@@ -179,7 +179,7 @@ func decodePositive(s string) (domain.AccessToken, error) {
 		if nsec >= 1e9 {
 			r.bad = true
 		}
-		*p = time.Unix(sec, int64(nsec)).UTC()
+		*p = time.Unix(sec, int64(nsec)).UTC() //nolint:gosec // G115: nsec < 1e9, or the entry is refused above
 	}
 	if r.bad || r.i != len(s) {
 		return domain.AccessToken{}, errBadEntry
@@ -216,12 +216,12 @@ func (r *reader) uvarint() uint64 {
 // str reads a length-prefixed string as a slice of the value.
 func (r *reader) str() string {
 	n := r.uvarint()
-	if r.bad || n > uint64(len(r.s)-r.i) {
+	if r.bad || n > uint64(len(r.s)-r.i) { //nolint:gosec // G115: r.i never passes len(r.s)
 		r.bad = true
 		return ""
 	}
-	v := r.s[r.i : r.i+int(n)]
-	r.i += int(n)
+	v := r.s[r.i : r.i+int(n)] //nolint:gosec // G115: n <= len(r.s)-r.i, checked above
+	r.i += int(n)              //nolint:gosec // G115: as above
 	return v
 }
 

@@ -56,13 +56,13 @@ func NewEnterprise(baseURL, secret string) *Enterprise {
 func (g *Enterprise) Initiate(ctx context.Context, in domain.SSOInitiation) (string, error) {
 	body, err := json.Marshal(map[string]string{"state": in.State})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", domain.ErrSSOInitiateFailed, err)
+		return "", fmt.Errorf("%w: %w", domain.ErrSSOInitiateFailed, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", domain.ErrSSOInitiateFailed, err)
+		return "", fmt.Errorf("%w: %w", domain.ErrSSOInitiateFailed, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")

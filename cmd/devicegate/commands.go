@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err := cfg.ensureSecretKey(log, generateKey); err != nil {
 		return err
 	}
-	a := fx.New(serveOptions(cfg, log))
+	a := fx.New(serveOptions(cfg, log)) //nolint:contextcheck // fx constructors take no context; gormrepo.Open bounds its ping at 2 s
 	if err := start(ctx, a); err != nil {
 		if ctx.Err() != nil { // SIGTERM during start-up is a stop, not a failure
 			log.Info("devicegate stopped during start-up")
@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		code = sig.ExitCode
 	}
 	log.Info("devicegate stopping")
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.ShutdownDelay+cfg.ShutdownTimeout+stopTimeout)
+	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownDelay+cfg.ShutdownTimeout+stopTimeout)
 	defer cancelStop()
 	if err := a.Stop(stopCtx); err != nil {
 		return err
@@ -102,12 +102,12 @@ func createAccountInput(email, name, password, workspace string) app.CreateAccou
 // is (start-up fails on an older schema: `devicegate migrate` first).
 func withDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrateSQLite bool, fn func(*databaseDeps) error) error {
 	var deps databaseDeps
-	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps))
+	a := fx.New(coreOptions(cfg, log, migrateSQLite && cfg.SQLitePath() != ""), fx.Populate(&deps)) //nolint:contextcheck // as in serve
 	if err := start(ctx, a); err != nil {
 		return err
 	}
 	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		defer cancel()
 		_ = a.Stop(stopCtx)
 	}()
@@ -120,7 +120,7 @@ func migrate(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Write
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // the pool only read and wrote; Migrate reported any failure
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}

@@ -252,7 +252,7 @@ func (c *Config) ensureSecretKey(log *slog.Logger, gen func() (string, error)) e
 		return fmt.Errorf("invalid configuration:\n  SECRET_KEY: required (generate one with `openssl rand -base64 48`)")
 	}
 	keyFile := filepath.Join(filepath.Dir(path), "secret_key")
-	if b, err := os.ReadFile(keyFile); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+	if b, err := os.ReadFile(keyFile); err == nil && len(strings.TrimSpace(string(b))) > 0 { //nolint:gosec // G304: the operator's own SQLite folder
 		c.SecretKey = strings.TrimSpace(string(b))
 		log.Warn("SECRET_KEY not set; using the generated development key", "file", keyFile)
 		return nil

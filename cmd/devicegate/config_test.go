@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -119,11 +120,11 @@ func TestSecretKeyGeneratedOnceNextToTheDatabase(t *testing.T) {
 
 func TestUnknownCommandIsAUsageError(t *testing.T) {
 	err := run(t.Context(), []string{"frobnicate"}, testEnv(nil), io.Discard, io.Discard)
-	if _, ok := err.(usageError); !ok {
+	if !errors.As(err, new(usageError)) {
 		t.Fatalf("got %v", err)
 	}
 	err = run(t.Context(), []string{"accounts", "create", "--email", "x@y.z"}, testEnv(sqliteVars(t)), io.Discard, io.Discard)
-	if _, ok := err.(usageError); !ok {
+	if !errors.As(err, new(usageError)) {
 		t.Fatalf("missing flags: %v", err)
 	}
 }

@@ -234,8 +234,8 @@ func listen(lc fx.Lifecycle, cfg *Config, e *echo.Echo, log *slog.Logger, sd fx.
 	srv := &http.Server{Handler: wrap(e), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: httpapi.MaxHeaderBytes}
 	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			ln, err := net.Listen("tcp", cfg.ListenAddr)
+		OnStart: func(ctx context.Context) error {
+			ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.ListenAddr)
 			if err != nil {
 				return fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 			}

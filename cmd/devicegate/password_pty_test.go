@@ -49,7 +49,7 @@ func echoOff(f *os.File) bool {
 // typeOnTerminal runs `accounts create` for email with a real terminal as
 // stdin and types the two lines once the prompt has turned echo off. It
 // returns the command's error, its stderr and everything the terminal showed.
-func typeOnTerminal(t *testing.T, vars map[string]string, email, first, second string) (error, string, string) {
+func typeOnTerminal(t *testing.T, vars map[string]string, email, first, second string) (string, string, error) {
 	t.Helper()
 	master, slave := openPTY(t)
 	var stderr syncWriter
@@ -80,7 +80,7 @@ func typeOnTerminal(t *testing.T, vars map[string]string, email, first, second s
 	slave.Close()
 	var shown bytes.Buffer
 	_, _ = io.Copy(&shown, master) // ends with EIO once the slave is closed and drained
-	return err, stderr.String(), shown.String()
+	return stderr.String(), shown.String(), err
 }
 
 // TestAccountsCreatePromptsWithoutEcho: on a terminal, with no password
@@ -89,11 +89,11 @@ func typeOnTerminal(t *testing.T, vars map[string]string, email, first, second s
 // that signs in with the typed password.
 func TestAccountsCreatePromptsWithoutEcho(t *testing.T) {
 	vars := sqliteVars(t)
-	err, stderr, shown := typeOnTerminal(t, vars, "typo@example.com", "typed horse battery", "typed horse batterY")
+	stderr, shown, err := typeOnTerminal(t, vars, "typo@example.com", "typed horse battery", "typed horse batterY")
 	if err == nil || !strings.Contains(err.Error(), "do not match") {
-		t.Fatalf("different answers: %v", err)
+		t.Fatalf("different answers: %v (stderr %q, terminal %q)", err, stderr, shown)
 	}
-	err, stderr, shown = typeOnTerminal(t, vars, "tty@example.com", "typed horse battery", "typed horse battery")
+	stderr, shown, err = typeOnTerminal(t, vars, "tty@example.com", "typed horse battery", "typed horse battery")
 	if err != nil {
 		t.Fatalf("accounts create on a terminal: %v (stderr %q)", err, stderr)
 	}

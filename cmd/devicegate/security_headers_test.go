@@ -61,7 +61,7 @@ func wantNoOpenRedirect(t *testing.T, what string, resp *http.Response, gateway 
 	web, _ := url.Parse(secWeb)
 	sameOrigin := err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && strings.HasPrefix(loc, "/device") && !strings.HasPrefix(loc, "//")
 	onWeb := err == nil && u.Scheme == web.Scheme && u.Host == web.Host && u.User == nil
-	if !(sameOrigin || onWeb) || u.Path != "/device" || strings.ContainsAny(loc, "\\\r\n") {
+	if !sameOrigin && !onWeb || u.Path != "/device" || strings.ContainsAny(loc, "\\\r\n") {
 		t.Errorf("%s: %d redirects to %q", what, resp.StatusCode, loc)
 	}
 }

@@ -116,7 +116,7 @@ func CheckRequest(req *http.Request, body []byte) error {
 		Route:   &routers.Route{Spec: doc, Server: doc.Servers[0], Path: tmpl, PathItem: item, Method: method, Operation: op},
 	}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-		return fmt.Errorf("%s %s was accepted by the server but docs/openapi.yaml refuses it: %v\nbody: %s", req.Method, req.URL.Path, err, clip(body))
+		return fmt.Errorf("%s %s was accepted by the server but docs/openapi.yaml refuses it: %w\nbody: %s", req.Method, req.URL.Path, err, clip(body))
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func Check(req *http.Request, status int, header http.Header, body []byte) error
 		if status == http.StatusNotFound && unservedRoute(body) {
 			return nil
 		}
-		return fmt.Errorf("%s %s -> %d does not match docs/openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, status, err, clip(body))
+		return fmt.Errorf("%s %s -> %d does not match docs/openapi.yaml: %w\nbody: %s", req.Method, req.URL.Path, status, err, clip(body))
 	}
 	return nil
 }

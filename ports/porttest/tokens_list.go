@@ -210,7 +210,7 @@ func tokPrune(t *testing.T, s ports.TokenStore) {
 			tokWantErr(t, "ByID of a pruned row", err, domain.ErrNotFound)
 		}
 		for _, tok := range kept {
-			tokByID(t, s, tok.ID)
+			tokByID(t, s, tok.ID) //nolint:contextcheck // the suite's shared helper, with its own background context like every other caller
 		}
 	}
 	check()

@@ -108,7 +108,7 @@ func (tc middlewareCase) run(t *testing.T, up Upstream, guard Guard) {
 		}
 		_, _ = w.Write([]byte(p.AccountID + " " + p.TokenID))
 	})
-	req := httptest.NewRequest(http.MethodGet, "/v1/things", nil)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/v1/things", nil)
 	if tc.authorization != "" {
 		req.Header.Set("Authorization", strings.NewReplacer("ACCOUNT", up.AccountToken, "EXTERNAL", up.ExternalToken).Replace(tc.authorization))
 	}

@@ -196,7 +196,7 @@ func (c *command) openStore() error {
 	if dir == "" {
 		var err error
 		if dir, err = deviceclient.DefaultDir(); err != nil {
-			return fmt.Errorf("no configuration directory for the token (set DEVICECTL_CONFIG_DIR): %v", err)
+			return fmt.Errorf("no configuration directory for the token (set DEVICECTL_CONFIG_DIR): %w", err)
 		}
 	}
 	c.store = deviceclient.Store{Dir: dir}
@@ -249,7 +249,7 @@ func (c *command) refused(err error) error {
 		return fmt.Errorf("cannot reach %s: %w", c.server, err)
 	}
 	if errors.Is(err, deviceclient.ErrUnauthorized) {
-		return fmt.Errorf("%s no longer accepts the stored token (%v); sign in again: devicectl login --server %s: %w",
+		return fmt.Errorf("%s no longer accepts the stored token (%w); sign in again: devicectl login --server %s: %w",
 			c.server, err, c.server, deviceclient.ErrUnauthorized)
 	}
 	return err

@@ -197,7 +197,7 @@ func openBrowser(env Env, url string) error {
 	}
 	var err error
 	for _, argv := range cmds {
-		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec,noctx // G204: a fixed opener and the server's own https verification URL; it outlives the login
 		if err = cmd.Start(); err == nil {
 			go cmd.Wait() //nolint:errcheck // reap it; its outcome is the browser's business
 			return nil

@@ -115,7 +115,7 @@ func (c *Client) do(ctx context.Context, method, path string, into any) error {
 		return nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(into); err != nil {
-		return fmt.Errorf("unreadable answer to %s %s: %v", method, req.URL.Path, err)
+		return fmt.Errorf("unreadable answer to %s %s: %w", method, req.URL.Path, err)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func Discover(ctx context.Context, hc *http.Client, server string) (*Metadata, e
 	}
 	var md Metadata
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&md); err != nil {
-		return nil, fmt.Errorf("%s: unreadable authorization-server metadata: %v", server, err)
+		return nil, fmt.Errorf("%s: unreadable authorization-server metadata: %w", server, err)
 	}
 	if issuer, err := NormalizeServer(md.Issuer, true); err != nil || issuer != server {
 		return nil, fmt.Errorf("%s names itself %q in its metadata; sign in with --server %s", server, md.Issuer, md.Issuer)

@@ -53,7 +53,7 @@ func (s Store) Path(server string) string {
 
 // Save writes t as its server's token and makes that server the current one.
 func (s Store) Save(t *Token) error {
-	b, err := json.MarshalIndent(t, "", "  ")
+	b, err := json.MarshalIndent(t, "", "  ") //nolint:gosec // G117: storing the token is the point; writeFile makes it 0600 in a 0700 folder
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s Store) Save(t *Token) error {
 // Load reads server's token; a missing one is an error matching ErrUnauthorized.
 func (s Store) Load(server string) (*Token, error) {
 	p := s.Path(server)
-	b, err := os.ReadFile(p)
+	b, err := os.ReadFile(p) //nolint:gosec // G304: the path is built by Path from the user's own config folder
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w to %s: run devicectl login --server %s", ErrUnauthorized, server, server)
 	}
@@ -118,7 +118,7 @@ func (s Store) writeFile(name string, data []byte) error {
 	}
 	if runtime.GOOS != "windows" {
 		// MkdirAll leaves an existing folder alone; this one holds secrets.
-		if err := os.Chmod(s.Dir, 0o700); err != nil {
+		if err := os.Chmod(s.Dir, 0o700); err != nil { //nolint:gosec // G302: a folder needs x; 0700 is owner-only
 			return err
 		}
 	}
@@ -127,13 +127,13 @@ func (s Store) writeFile(name string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
+	defer func() { _ = os.Remove(tmp) }() // a no-op once renamed
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {
@@ -144,7 +144,7 @@ func (s Store) writeFile(name string, data []byte) error {
 	}
 	if d, err := os.Open(s.Dir); err == nil { // make the rename durable
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close()
 	}
 	return nil
 }
