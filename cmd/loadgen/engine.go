@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -99,7 +100,7 @@ func drive(ctx context.Context, sc scenario, conc int, warmup, dur time.Duration
 					break
 				}
 				req, err := sc.next()
-				if err == errPoolEmpty {
+				if errors.Is(err, errPoolEmpty) {
 					break
 				}
 				var msg string

@@ -98,7 +98,7 @@ func startProcess(ctx context.Context, name, bin string, args, env []string, add
 		select {
 		case err := <-exited:
 			exited <- err
-			return nil, fmt.Errorf("%s exited before ready: %v", name, err)
+			return nil, fmt.Errorf("%s exited before ready: %w", name, err)
 		case <-timeout:
 			s.stop()
 			return nil, fmt.Errorf("%s: not ready after 60 s", name)
@@ -189,7 +189,7 @@ func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp st
 		env = append(env, "DATABASE_URL="+dsn, "REDIS_URL=redis://"+o.redis, "REDIS_KEY_PREFIX="+prefix)
 		if out, err := runCmd(ctx, o.devicegate, env, "migrate"); err != nil {
 			runAll(cleanup)
-			return nil, fmt.Errorf("migrate: %v: %s", err, out)
+			return nil, fmt.Errorf("migrate: %w: %s", err, out)
 		}
 	default:
 		return nil, fmt.Errorf("unknown backend %q", backend)
@@ -197,7 +197,7 @@ func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp st
 	if out, err := runCmd(ctx, o.devicegate, env, "accounts", "create", "--email", loadEmail, "--name", "Load",
 		"--password", loadPassword, "--workspace", "Load"); err != nil {
 		runAll(cleanup)
-		return nil, fmt.Errorf("accounts create: %v: %s", err, out)
+		return nil, fmt.Errorf("accounts create: %w: %s", err, out)
 	}
 	s, err := startProcess(ctx, "devicegate-"+backend, o.devicegate, []string{"serve"}, env, addr, "/readyz", logTo)
 	if err != nil {
