@@ -94,24 +94,25 @@ func limit(ctx context.Context, l ports.RateLimiter, b domain.RateBucket, key st
 	return nil
 }
 
-// guessFlow looks up a normalised user code for an anonymous caller, who
-// may be guessing (RFC 8628 5.1), under the deployment-wide ceiling b, keyed
-// domain.GlobalRateKey. Only failed tries stay counted: the try is counted
-// before the look-up, so concurrent guessers cannot overshoot the ceiling,
-// and taken back when the code named a flow (or the store failed, which
-// revealed nothing), so people entering their real codes do not fill it.
-// While the ceiling is full every anonymous try is refused, real codes
-// included: answering a real code while refusing unknown ones would be the
-// very oracle the ceiling bounds.
-func guessFlow(ctx context.Context, l ports.RateLimiter, b domain.RateBucket, flows ports.FlowStore, code string, now time.Time) (domain.Flow, error) {
-	if err := limit(ctx, l, b, domain.GlobalRateKey, now); err != nil {
+// guessFlow looks up a normalised user code for a caller who may be
+// guessing (RFC 8628 5.1), under the bucket b of failed tries, keyed key:
+// for an anonymous caller the deployment-wide ceiling (domain.GlobalRateKey),
+// for a signed-in one its account's budget. Only failed tries stay counted:
+// the try is counted before the look-up, so concurrent guessers cannot
+// overshoot the bucket, and taken back when the code named a flow (or the
+// store failed, which revealed nothing), so people entering their real codes
+// do not fill it. While the bucket is full every try under it is refused,
+// real codes included: answering a real code while refusing unknown ones
+// would be the very oracle the bucket bounds.
+func guessFlow(ctx context.Context, l ports.RateLimiter, b domain.RateBucket, key string, flows ports.FlowStore, code string, now time.Time) (domain.Flow, error) {
+	if err := limit(ctx, l, b, key, now); err != nil {
 		return domain.Flow{}, err
 	}
 	f, err := flows.ByUserCode(ctx, code, now)
 	if errors.Is(err, domain.ErrNotFound) || l == nil || b.Limit <= 0 {
 		return f, err
 	}
-	if uerr := uncountAll(ctx, l, []rateCount{{b, domain.GlobalRateKey}}, now); uerr != nil && err == nil {
+	if uerr := uncountAll(ctx, l, []rateCount{{b, key}}, now); uerr != nil && err == nil {
 		return domain.Flow{}, uerr
 	}
 	return f, err

@@ -15,10 +15,42 @@ type Lookup struct {
 	Env
 	Flows   ports.FlowStore
 	Limiter ports.RateLimiter
-	// GuessBucket is the deployment-wide ceiling on failed tries
-	// (domain.BucketUserCodeGuess, limit from USER_CODE_GUESS_LIMIT_PER_15MIN);
-	// the zero value is off.
+	// GuessBucket is the deployment-wide ceiling on failed tries by
+	// anonymous callers (domain.BucketUserCodeGuess, limit from
+	// USER_CODE_GUESS_LIMIT_PER_15MIN); the zero value is off.
 	GuessBucket domain.RateBucket
+	// AccountGuessBucket counts a signed-in caller's failed tries per
+	// account (domain.BucketUserCodeGuessAccount) in place of GuessBucket;
+	// the zero value is off.
+	AccountGuessBucket domain.RateBucket
+}
+
+// LookupCaller is who looks a code up, as the HTTP adapter found it.
+type LookupCaller struct {
+	// AccountID is the account of a valid console session ("" for none).
+	AccountID string
+	// Granted says the caller holds an approval grant (SPEC 2.6) bound to
+	// the looked-up code: its look-ups of that code are not guesses.
+	Granted bool
+}
+
+// Approver reports whether the caller may see a pending request's details.
+func (c LookupCaller) Approver() bool { return c.AccountID != "" || c.Granted }
+
+// buckets returns the per-caller lookup bucket's key and the failed-try
+// bucket with its key. A signed-in caller answers to its account, not to
+// its address nor to the deployment-wide ceiling, so anonymous guessers
+// (who can keep that ceiling full) cannot lock it out; a grant holder's
+// look-ups of its own code are not counted as tries.
+func (u *Lookup) buckets(ip string, by LookupCaller) (lookupKey string, guess domain.RateBucket, guessKey string) {
+	switch {
+	case by.AccountID != "":
+		return domain.AccountRateKey(by.AccountID), u.AccountGuessBucket, by.AccountID
+	case by.Granted:
+		return domain.IPRateKey(ip), domain.RateBucket{}, ""
+	default:
+		return domain.IPRateKey(ip), u.GuessBucket, domain.GlobalRateKey
+	}
 }
 
 // LookupOutput is the answer of Lookup.
@@ -35,9 +67,10 @@ type LookupOutput struct {
 }
 
 // Execute looks a user code up.
-func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOutput, error) {
+func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string, by LookupCaller) (LookupOutput, error) {
 	now := u.now()
-	if err := limit(ctx, u.Limiter, domain.BucketLookup, domain.IPRateKey(ip), now); err != nil {
+	lookupKey, guess, guessKey := u.buckets(ip, by)
+	if err := limit(ctx, u.Limiter, domain.BucketLookup, lookupKey, now); err != nil {
 		return LookupOutput{}, err
 	}
 	if rawUserCode == "" {
@@ -47,7 +80,7 @@ func (u *Lookup) Execute(ctx context.Context, rawUserCode, ip string) (LookupOut
 	if !ok {
 		return LookupOutput{}, nil
 	}
-	f, err := guessFlow(ctx, u.Limiter, u.GuessBucket, u.Flows, code, now)
+	f, err := guessFlow(ctx, u.Limiter, guess, guessKey, u.Flows, code, now)
 	if errors.Is(err, domain.ErrNotFound) {
 		return LookupOutput{}, nil
 	}

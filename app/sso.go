@@ -98,7 +98,7 @@ func (u *SSO) pendingFlowUnder(ctx context.Context, raw string, guess domain.Rat
 	if !ok {
 		return domain.Flow{}, domain.ErrNotFound
 	}
-	f, err := guessFlow(ctx, u.Limiter, guess, u.Flows, code, now)
+	f, err := guessFlow(ctx, u.Limiter, guess, domain.GlobalRateKey, u.Flows, code, now)
 	if err != nil {
 		return domain.Flow{}, err
 	}

@@ -211,7 +211,7 @@ func TestUserCodeCeilingSharedByLookupAndInitiate(t *testing.T) {
 			if _, err := r.sso.Initiate(t.Context(), "abcd efgh", addr()); err != nil {
 				t.Fatalf("initiate, pending code: %v", err)
 			}
-			if out, err := lookup.Execute(t.Context(), "ABCD-EFGH", addr()); err != nil || !out.Valid {
+			if out, err := lookup.Execute(t.Context(), "ABCD-EFGH", addr(), app.LookupCaller{}); err != nil || !out.Valid {
 				t.Fatalf("lookup, pending code: %+v %v", out, err)
 			}
 		}
@@ -224,7 +224,7 @@ func TestUserCodeCeilingSharedByLookupAndInitiate(t *testing.T) {
 			if !errors.Is(err, domain.ErrInvalidUserCode) {
 				t.Fatalf("failed try %d (initiate): %v", i, err)
 			}
-		} else if _, err = lookup.Execute(t.Context(), fmt.Sprintf("YYYY-YYY%d", i+3), addr()); err != nil {
+		} else if _, err = lookup.Execute(t.Context(), fmt.Sprintf("YYYY-YYY%d", i+3), addr(), app.LookupCaller{}); err != nil {
 			t.Fatalf("failed try %d (lookup): %v", i, err)
 		}
 		if i == 1 {
@@ -235,7 +235,7 @@ func TestUserCodeCeilingSharedByLookupAndInitiate(t *testing.T) {
 	if _, err := r.sso.Initiate(t.Context(), "ABCD-EFGH", addr()); !errors.As(err, &rl) || rl.Bucket != ceiling.Name {
 		t.Fatalf("initiate past the ceiling: %v", err)
 	}
-	if _, err := lookup.Execute(t.Context(), "YYYY-YYYA", addr()); !errors.As(err, &rl) || rl.Bucket != ceiling.Name {
+	if _, err := lookup.Execute(t.Context(), "YYYY-YYYA", addr(), app.LookupCaller{}); !errors.As(err, &rl) || rl.Bucket != ceiling.Name {
 		t.Fatalf("lookup past the ceiling: %v", err)
 	}
 }

@@ -32,8 +32,14 @@ var (
 	// in a code's 15 minutes below 10^-6 with 1,000 flows pending at once:
 	// 600 x 1,000 / 30^8 = 9.1 x 10^-7 (docs/SECURITY.md, 5.1).
 	BucketUserCodeGuess = RateBucket{Name: "user_code_guess", Limit: 600, Window: 15 * time.Minute}
-	BucketMe            = RateBucket{Name: "me", Limit: 60, Window: time.Minute, FailOpen: true}
-	BucketBearer        = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute, FailOpen: true}
+	// BucketUserCodeGuessAccount counts the failed user-code tries of a
+	// signed-in caller, keyed by account id, in place of the global
+	// ceiling: a signed-in person is never locked out by anonymous
+	// guessers, and only operators make accounts, so an attacker cannot
+	// mint budget (docs/SECURITY.md, 5.1).
+	BucketUserCodeGuessAccount = RateBucket{Name: "user_code_guess_account", Limit: 20, Window: 15 * time.Minute}
+	BucketMe                   = RateBucket{Name: "me", Limit: 60, Window: time.Minute, FailOpen: true}
+	BucketBearer               = RateBucket{Name: "bearer", Limit: 60, Window: time.Minute, FailOpen: true}
 	// The sign-in buckets count failed sign-ins only (SPEC 7.1): the tight
 	// one per (email, client IP), so an attacker's address cannot lock the
 	// owner out from theirs; a looser ceiling per email across all
@@ -46,6 +52,10 @@ var (
 
 // GlobalRateKey is the key of a bucket counted once for the whole deployment.
 const GlobalRateKey = "global"
+
+// AccountRateKey is the rate-limit key of a signed-in caller's account in a
+// bucket otherwise keyed by client address (IPRateKey never has this form).
+func AccountRateKey(accountID string) string { return "account:" + accountID }
 
 // RateDecision is a limiter's answer. RetryAfter is set (>= 1 s) when refused.
 type RateDecision struct {

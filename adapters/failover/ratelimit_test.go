@@ -82,7 +82,8 @@ func TestOutagePolicy(t *testing.T) {
 	if d, err := l.Allow(ctx, open, "tok", now); err != nil || d.Allowed || d.RetryAfter < time.Second {
 		t.Fatalf("the local limit must hold in an outage: %+v %v", d, err)
 	}
-	for _, b := range []domain.RateBucket{closed, domain.BucketLookup, domain.BucketUserCodeGuess, domain.BucketDeviceCode, domain.BucketDecision,
+	for _, b := range []domain.RateBucket{closed, domain.BucketLookup, domain.BucketUserCodeGuess, domain.BucketUserCodeGuessAccount,
+		domain.BucketDeviceCode, domain.BucketDecision,
 		domain.BucketLoginEmail, domain.BucketLoginEmailIP} {
 		if _, err := l.Allow(ctx, b, "k", now); !errors.Is(err, domain.ErrUnavailable) {
 			t.Fatalf("fail-closed bucket %s in an outage: %v, want unavailable", b.Name, err)

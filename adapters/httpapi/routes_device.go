@@ -130,15 +130,19 @@ func tokenBody(g app.Grant) tokenResponse {
 
 // lookup is GET /oauth/device/lookup (SPEC 2.4).
 func (s *server) lookup(c echo.Context) error {
-	out, err := s.h.Lookup.Execute(c.Request().Context(), c.QueryParam("user_code"), c.RealIP())
+	by, err := s.lookupCaller(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.h.Lookup.Execute(c.Request().Context(), c.QueryParam("user_code"), c.RealIP(), by)
 	if err != nil {
 		return err
 	}
 	body := lookupResponse{Valid: out.Valid, ExpiresRemaining: out.ExpiresRemaining, ClientID: nullable(out.ClientID)}
 	if out.Valid {
 		body.DeviceLabel = out.DeviceLabel
-		if err := s.lookupDetails(c, out, &body); err != nil {
-			return err
+		if by.Approver() {
+			lookupDetails(c, out, &body)
 		}
 	}
 	return c.JSON(http.StatusOK, body)

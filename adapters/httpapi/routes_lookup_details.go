@@ -9,40 +9,35 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// lookupDetails adds the request details of a pending flow to a lookup
-// answer when, and only when, the caller is a signed-in approver: a valid
-// console session, or an approval grant (SPEC 2.6, the SSO-verified person)
-// for this very code. The page's authorize views show them to the approver
-// (SPEC 8), and an anonymous caller keeps SPEC 2.4's answer. Networks are
-// coarse (domain.CoarseNetwork); no address leaves the service. A
-// session-store outage is an error (503), not a silently thinner answer.
-func (s *server) lookupDetails(c echo.Context, out app.LookupOutput, body *lookupResponse) error {
-	ok, err := s.consoleApprover(c)
-	if err != nil {
-		return err
+// lookupCaller finds who looks a code up: a valid console session's
+// account, or an approval grant (SPEC 2.6, the SSO-verified person) for
+// this very code. It decides which rate-limit budget the look-up answers to
+// (app.Lookup) and whether the answer carries the request details. A
+// session-store outage is an error (503), not a silently anonymous caller.
+func (s *server) lookupCaller(c echo.Context) (app.LookupCaller, error) {
+	var by app.LookupCaller
+	if cookie := cookieValue(c, SessionCookie); s.h.Console != nil && cookie != "" {
+		sess, err := s.h.Console.Session(c.Request().Context(), cookie)
+		if err != nil && !errors.Is(err, domain.ErrNoSession) {
+			return by, err
+		}
+		by.AccountID = sess.AccountID
 	}
-	if !ok && !s.grantApprover(c.Request().Context(), cookieValue(c, GrantCookie), c.QueryParam("user_code")) {
-		return nil
+	if by.AccountID == "" {
+		by.Granted = s.grantApprover(c.Request().Context(), cookieValue(c, GrantCookie), c.QueryParam("user_code"))
 	}
+	return by, nil
+}
+
+// lookupDetails adds the request details of a pending flow to the lookup
+// answer of a signed-in approver (app.LookupCaller.Approver). The page's
+// authorize views show them to the approver (SPEC 8); an anonymous caller
+// keeps SPEC 2.4's answer. Networks are coarse (domain.CoarseNetwork); no
+// address leaves the service.
+func lookupDetails(c echo.Context, out app.LookupOutput, body *lookupResponse) {
 	body.CreatedAt = wireTime(out.CreatedAt)
 	body.RequestNetwork = out.RequestNetwork
 	body.ApproverNetwork = domain.CoarseNetwork(c.RealIP())
-	return nil
-}
-
-// consoleApprover reports whether the caller holds a valid console session.
-func (s *server) consoleApprover(c echo.Context) (bool, error) {
-	cookie := cookieValue(c, SessionCookie)
-	if s.h.Console == nil || cookie == "" {
-		return false, nil
-	}
-	if _, err := s.h.Console.Session(c.Request().Context(), cookie); err != nil {
-		if errors.Is(err, domain.ErrNoSession) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
 }
 
 // grantApprover reports whether cookie is a valid approval grant for the

@@ -85,11 +85,17 @@ func nthAddr(first byte, i int) string {
 // ("" for none); it returns the status and the answer's valid field.
 func lookup(t *testing.T, base, code, xff string) (int, bool) {
 	t.Helper()
+	return lookupAs(t, http.DefaultClient, base, code, xff)
+}
+
+// lookupAs is lookup through client (a signed-in browser's, with its cookies).
+func lookupAs(t *testing.T, client *http.Client, base, code, xff string) (int, bool) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/openapi/v1/oauth/device/lookup?"+url.Values{"user_code": {code}}.Encode(), nil)
 	if xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,12 +268,42 @@ func guessCeiling(t *testing.T, vars map[string]string, ceiling int, ins []*inst
 	if st, _ := lookup(t, ins[len(ins)-1].Base, code, nthAddr(192, 1)); st != http.StatusTooManyRequests {
 		t.Errorf("real code while the ceiling is full: %d, want 429", st)
 	}
-	// ...but a signed-in approver still approves it (decisions have their own, per-session budget).
+	// ...but a signed-in person, from any address (here a guesser's, whose
+	// per-IP budget is spent), still looks it up and approves it: their
+	// lookups answer to a per-account budget instead (issue #12).
 	createAccount(t, vars, "ada@example.com", "correct horse battery", "Engines")
+	createAccount(t, vars, "bob@example.com", "correct horse battery", "Engines")
 	br := newBrowser(t, ins[len(ins)-1].Base)
 	br.login("ada@example.com", "correct horse battery")
-	if st := br.decide(code, true); st != 200 {
+	if st, valid := lookupAs(t, br.client, br.base, code, nthAddr(10, 0)); st != 200 || !valid {
+		t.Fatalf("signed-in lookup of the real code while the ceiling is full: %d valid=%v", st, valid)
+	}
+	// A signed-in guesser meets the per-account budget, whichever instance answers.
+	perAccount := domain.BucketUserCodeGuessAccount.Limit
+	for i := range perAccount {
+		in := ins[i%len(ins)]
+		if st, valid := lookupAs(t, br.client, in.Base, randomUserCode(), nthAddr(10, i)); st != 200 || valid {
+			t.Fatalf("signed-in failed try %d of %d: %d valid=%v", i+1, perAccount, st, valid)
+		}
+	}
+	if st, _ := lookupAs(t, br.client, br.base, randomUserCode(), nthAddr(203, 0)); st != http.StatusTooManyRequests {
+		t.Errorf("signed-in failed try past the per-account budget: %d, want 429", st)
+	}
+	if st, valid := lookupAs(t, br.client, br.base, code, nthAddr(203, 1)); st != http.StatusTooManyRequests || valid {
+		t.Errorf("signed-in real code past the per-account budget: %d, want 429 (no oracle)", st)
+	}
+	// Another account's budget is its own; it approves.
+	bob := newBrowser(t, ins[0].Base)
+	bob.login("bob@example.com", "correct horse battery")
+	if st, valid := lookupAs(t, bob.client, bob.base, code, nthAddr(203, 2)); st != 200 || !valid {
+		t.Fatalf("second account's lookup: %d valid=%v", st, valid)
+	}
+	if st := bob.decide(code, true); st != 200 {
 		t.Errorf("approve while the ceiling is full: %d", st)
+	}
+	// And the ceiling still refuses anonymous callers.
+	if st, _ := lookup(t, ins[0].Base, code, nthAddr(192, 2)); st != http.StatusTooManyRequests {
+		t.Errorf("anonymous lookup after the signed-in ones: %d, want 429", st)
 	}
 }
 

@@ -144,8 +144,9 @@ func newUseCases(d useCaseDeps) useCases {
 		Handlers: httpapi.Handlers{
 			StartFlow: &app.StartFlow{Env: env, Flows: d.Flows, Limiter: d.Limiter, KnownClients: cfg.KnownClientIDs,
 				PKCERequired: cfg.PKCERequiredIDs, PublicWebURL: cfg.PublicWebURL},
-			Poll:   &app.Poll{Env: env, Flows: d.Flows, Minter: minter, Accounts: d.Accounts},
-			Lookup: &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter, GuessBucket: guessBucket(cfg)},
+			Poll: &app.Poll{Env: env, Flows: d.Flows, Minter: minter, Accounts: d.Accounts},
+			Lookup: &app.Lookup{Env: env, Flows: d.Flows, Limiter: d.Limiter, GuessBucket: guessBucket(cfg),
+				AccountGuessBucket: domain.BucketUserCodeGuessAccount},
 			Decide: &app.Decide{Env: env, Flows: d.Flows, Accounts: d.Accounts, Limiter: d.Limiter,
 				BearerEnabled: cfg.BearerEnabled, Bucket: decision},
 			Console: &app.Console{Env: env, Admin: d.Admin, Accounts: d.Accounts, Sessions: d.Sessions,

@@ -212,14 +212,21 @@
       if (!st.unconfirmed && st.code) { setCookie(CONFIRMED, st.code, 900, "/device"); }
       location.assign("/signin?return_to=" + encodeURIComponent(st.code ? "/device?user_code=" + st.code : "/device"));
     }
-    function rateLimited(r, again) { st.retry = r.retry || 60; st.again = again; show("ratelimited"); rerender(); }
+    // rateLimited shows when to retry; signIn offers signing in, for an
+    // anonymous lookup: a signed-in one is not held back by the
+    // deployment-wide ceiling on failed tries (nor by the per-address limit).
+    function rateLimited(r, again, signIn) {
+      st.retry = r.retry || 60; st.again = again;
+      $("ratelimited-signin").hidden = $("ratelimited-signin-text").hidden = !signIn;
+      show("ratelimited"); rerender();
+    }
     function failed(again) { st.again = again; show("lookupfailed"); }
 
     // lookup checks the code; typed codes that are unknown stay on the entry view.
     function lookup(typed) {
       call("GET", API + "lookup?user_code=" + encodeURIComponent(st.code)).then(function (r) {
         var again = function () { lookup(typed); };
-        if (r.status === 429) { rateLimited(r, again); return; }
+        if (r.status === 429) { rateLimited(r, again, !st.profile && !st.grant); return; }
         if (r.status !== 200) { failed(again); return; }
         if (!r.body.valid) {
           if (typed && !r.body.client_id) { show("entry"); say(error, "entry.unknown"); input.focus(); return; }
