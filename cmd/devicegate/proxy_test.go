@@ -1,12 +1,12 @@
 package main
 
 import (
-	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +22,10 @@ type tcpProxy struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
+	// delay holds back every chunk in either direction (a slow backend);
+	// paused holds it back until resumed (a backend that stopped answering).
+	delay  atomic.Int64
+	paused atomic.Bool
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
@@ -66,13 +70,43 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); up.Close() }()
-	_, _ = io.Copy(c, up)
+	go func() { p.copy(up, c); up.Close() }()
+	p.copy(c, up)
 	c.Close()
 }
 
-// cut closes the listener and every proxied connection.
+// copy forwards src to dst, holding each chunk back while paused and for the delay.
+func (p *tcpProxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			for p.paused.Load() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(p.delay.Load()))
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// slow delays every chunk by d from now on (0 restores full speed).
+func (p *tcpProxy) slow(d time.Duration) { p.delay.Store(int64(d)) }
+
+// pause stops forwarding, without closing anything, until resume.
+func (p *tcpProxy) pause() { p.paused.Store(true) }
+
+func (p *tcpProxy) resume() { p.paused.Store(false) }
+
+// cut closes the listener and every proxied connection (and ends a pause,
+// so no chunk stays held for a connection that is gone).
 func (p *tcpProxy) cut() {
+	p.paused.Store(false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
