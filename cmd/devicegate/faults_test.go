@@ -14,22 +14,30 @@ import (
 type faultBackends struct {
 	redis *redisProcess
 	proxy *tcpProxy
+	pg    *pgCluster // only when the case asks for a private cluster
 }
 
 // faultCase injects one fault and heals it; outages is how many polls must
 // see the fault (each one interval apart).
 type faultCase struct {
-	proxied string // "redis", "postgres" or "" (no proxy)
-	inject  func(b faultBackends)
-	heal    func(b faultBackends)
-	outages int
+	proxied   string // "redis", "postgres" or "" (no proxy)
+	privatePG bool   // a private cluster the test may stop, not a schema on the shared server
+	inject    func(b faultBackends)
+	heal      func(b faultBackends)
+	outages   int
 }
 
 // runFault runs c against a fresh instance with one approved flow waiting.
 func runFault(t *testing.T, label string, c faultCase) {
 	verifyNoLeaks(t)
 	b := faultBackends{redis: startRedisProcess(t)}
-	direct := postgresSchema(t)
+	var direct string
+	if c.privatePG {
+		b.pg = startPGCluster(t)
+		direct = b.pg.URL()
+	} else {
+		direct = postgresSchema(t)
+	}
 	vars := map[string]string{"DATABASE_URL": direct, "REDIS_URL": "redis://" + b.redis.addr() + "/0"}
 	switch c.proxied {
 	case "redis":
@@ -95,4 +103,12 @@ func TestFaultPostgresConnectionCut(t *testing.T) {
 	runFault(t, "pg-cut", faultCase{proxied: "postgres", outages: 1,
 		inject: func(b faultBackends) { b.proxy.cut() },
 		heal:   func(b faultBackends) { b.proxy.restore() }})
+}
+
+// TestFaultPostgresStoppedAndRestarted stops a private Postgres cluster (fast
+// shutdown: every session terminated) under an approved flow, then starts it.
+func TestFaultPostgresStoppedAndRestarted(t *testing.T) {
+	runFault(t, "pg-restart", faultCase{privatePG: true, outages: 2,
+		inject: func(b faultBackends) { b.pg.stop() },
+		heal:   func(b faultBackends) { b.pg.start() }})
 }
