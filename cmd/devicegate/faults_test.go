@@ -7,6 +7,7 @@ import (
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/redisstore"
+	"github.com/devicegate/devicegate/ports/porttest"
 )
 
 // faultBackends are the backends of one fault test: a private redis-server,
@@ -33,6 +34,7 @@ func runFault(t *testing.T, label string, c faultCase) {
 	b := faultBackends{redis: startRedisProcess(t)}
 	var direct string
 	if c.privatePG {
+		porttest.RequireEnv(t, porttest.PostgresEnv) // the gate of every Postgres test
 		b.pg = startPGCluster(t)
 		direct = b.pg.URL()
 	} else {

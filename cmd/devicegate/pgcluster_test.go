@@ -28,7 +28,6 @@ type pgCluster struct {
 // startPGCluster creates and starts a cluster, removed at cleanup.
 func startPGCluster(t *testing.T) *pgCluster {
 	t.Helper()
-	porttest.RequireEnv(t, porttest.PostgresEnv) // the same gate as every Postgres test
 	c := &pgCluster{t: t, bin: pgBinDir(t)}
 	dir, err := os.MkdirTemp("", "dg-pg-")
 	if err != nil {
