@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha1" //nolint:gosec // names a Lua script as EVALSHA does, not a secret
+	"encoding/hex"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 
@@ -113,4 +117,36 @@ func TestFaultPostgresStoppedAndRestarted(t *testing.T) {
 	runFault(t, "pg-restart", faultCase{privatePG: true, outages: 2,
 		inject: func(b faultBackends) { b.pg.stop() },
 		heal:   func(b faultBackends) { b.pg.start() }})
+}
+
+// TestFaultRedisReplyLostAfterFinish cuts the Redis connection right after
+// the finish script of a poll reached the server: the flow is finished, the
+// token minted, and only the reply is lost. The client must still get its
+// token (a 503 then expired_token would lose the approval for good).
+func TestFaultRedisReplyLostAfterFinish(t *testing.T) {
+	verifyNoLeaks(t)
+	rp := startRedisProcess(t)
+	proxy := newTCPProxy(t, rp.addr())
+	db := postgresSchema(t)
+	r := newFaultRig(t, map[string]string{"DATABASE_URL": db, "REDIS_URL": "redis://" + proxy.addr + "/0"}, db)
+	script, err := os.ReadFile("../../adapters/redisstore/scripts/finish.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Load it first, so the poll's EVALSHA runs it (not NOSCRIPT, then EVAL).
+	if out, err := exec.Command("redis-cli", "-p", strconv.Itoa(rp.port), "SCRIPT", "LOAD", string(script)).CombinedOutput(); err != nil {
+		t.Fatalf("SCRIPT LOAD: %v %s", err, out)
+	}
+	sum := sha1.Sum(script) // EVALSHA names the script by this
+	c := r.approvedFlow("finish-reply-lost")
+	proxy.loseReplyOnce([]byte(hex.EncodeToString(sum[:])))
+	token := c.pollUntilToken(faultTokenBound)
+	proxy.mu.Lock()
+	hit := proxy.lose == nil
+	proxy.mu.Unlock()
+	if !hit {
+		t.Fatal("the poll never ran the finish script through the proxy: the fault was not injected")
+	}
+	c.settle(token)
+	r.recovered("finish-reply-lost-after")
 }

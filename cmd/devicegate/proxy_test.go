@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ type tcpProxy struct {
 	// paused holds it back until resumed (a backend that stopped answering).
 	delay  atomic.Int64
 	paused atomic.Bool
+	lose   []byte // see loseReplyOnce
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
@@ -70,13 +72,16 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { p.copy(up, c); up.Close() }()
-	p.copy(c, up)
+	var lost atomic.Bool // a request matched loseReplyTo: its reply is dropped
+	go func() { p.copy(up, c, &lost, true); up.Close() }()
+	p.copy(c, up, &lost, false)
 	c.Close()
 }
 
-// copy forwards src to dst, holding each chunk back while paused and for the delay.
-func (p *tcpProxy) copy(dst, src net.Conn) {
+// copy forwards src to dst, holding each chunk back while paused and for the
+// delay. A request (toServer) matching loseReplyOnce reaches the server,
+// then the connection is cut; lost stops its reply on the way back.
+func (p *tcpProxy) copy(dst, src net.Conn, lost *atomic.Bool, toServer bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
@@ -85,7 +90,20 @@ func (p *tcpProxy) copy(dst, src net.Conn) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			time.Sleep(time.Duration(p.delay.Load()))
+			if !toServer && lost.Load() {
+				return
+			}
+			lose := toServer && p.matchLost(buf[:n])
+			if lose {
+				lost.Store(true)
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if lose {
+				time.Sleep(100 * time.Millisecond) // the server runs it; its reply is held below
+				src.Close()
+				dst.Close()
 				return
 			}
 		}
@@ -93,6 +111,24 @@ func (p *tcpProxy) copy(dst, src net.Conn) {
 			return
 		}
 	}
+}
+
+// loseReplyOnce makes the next request containing marker reach the server
+// and lose its reply (the connection is cut first).
+func (p *tcpProxy) loseReplyOnce(marker []byte) {
+	p.mu.Lock()
+	p.lose = marker
+	p.mu.Unlock()
+}
+
+func (p *tcpProxy) matchLost(chunk []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lose == nil || !bytes.Contains(chunk, p.lose) {
+		return false
+	}
+	p.lose = nil
+	return true
 }
 
 // slow delays every chunk by d from now on (0 restores full speed).
