@@ -72,10 +72,14 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	var lost atomic.Bool // a request matched loseReplyTo: its reply is dropped
+	var lost atomic.Bool // a request matched loseReplyOnce: its reply is dropped
 	go func() { p.copy(up, c, &lost, true); up.Close() }()
 	p.copy(c, up, &lost, false)
 	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
 }
 
 // copy forwards src to dst, holding each chunk back while paused and for the
@@ -89,7 +93,7 @@ func (p *tcpProxy) copy(dst, src net.Conn, lost *atomic.Bool, toServer bool) {
 			for p.paused.Load() {
 				time.Sleep(10 * time.Millisecond)
 			}
-			time.Sleep(time.Duration(p.delay.Load()))
+			p.hold(src)
 			if !toServer && lost.Load() {
 				return
 			}
@@ -129,6 +133,20 @@ func (p *tcpProxy) matchLost(chunk []byte) bool {
 	}
 	p.lose = nil
 	return true
+}
+
+// hold sleeps the delay, cut short by a heal (slow(0)) or a cut, so no
+// goroutine sleeps on for a connection that is gone.
+func (p *tcpProxy) hold(src net.Conn) {
+	for end := time.Now().Add(time.Duration(p.delay.Load())); time.Now().Before(end) && p.delay.Load() != 0; {
+		p.mu.Lock()
+		_, alive := p.conns[src]
+		p.mu.Unlock()
+		if !alive {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // slow delays every chunk by d from now on (0 restores full speed).
