@@ -2,7 +2,7 @@
 GO        ?= go
 PKGS      := ./...
 
-.PHONY: run build test test-short fuzz bench check-deps lint fmt vet migrate clean
+.PHONY: run build test test-short chaos fuzz bench check-deps lint fmt vet migrate clean
 
 ## run: serve on the embedded default (SQLite file ./data/devicegate.db + in-memory state) on :8080
 run:
@@ -24,6 +24,11 @@ test: check-deps lint
 ## test-short: the tests that need no Postgres, Redis or cluster
 test-short:
 	$(GO) test -count=1 ./...
+
+## chaos: 60 s, loopback only: 3 instances on a private Redis and Postgres cluster, 200 CLIs, random cuts, slowdowns and restarts; prints its invariants
+chaos:
+	DEVICEGATE_CHAOS_DURATION=$${DEVICEGATE_CHAOS_DURATION:-60s} DEVICEGATE_CHAOS_CLIS=$${DEVICEGATE_CHAOS_CLIS:-200} CI=true \
+		$(GO) test -race -count=1 -timeout 15m -run '^TestChaos$$' -v ./cmd/devicegate
 
 ## fuzz: every fuzz target for FUZZTIME each (default 10s); plain `go test` runs their seeds
 fuzz:

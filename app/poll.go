@@ -94,7 +94,8 @@ func (u *Poll) execute(ctx context.Context, in PollInput) (Grant, error) {
 	}
 	req.ClaimID = claimID
 	hash := domain.HashSecret(in.DeviceCode)
-	f, err := u.Flows.Poll(ctx, hash, req, u.now())
+	now := u.now()
+	f, err := u.Flows.Poll(ctx, hash, req, now)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -126,7 +127,8 @@ func (u *Poll) execute(ctx context.Context, in PollInput) (Grant, error) {
 		}
 		return Grant{}, err
 	}
-	if err := u.Flows.FinishClaim(ctx, hash, claimID); err != nil {
+	leaseSafe := now.Add(timeout) // before this, no other poll can have taken the claim
+	if err := u.finish(ctx, hash, claimID, leaseSafe); err != nil {
 		if errors.Is(err, domain.ErrClaimLost) {
 			// Our lease ran out and another poll took over; its mint replaces
 			// ours in place, so this token must never be handed out.
@@ -160,4 +162,40 @@ func (u *Poll) checkAccount(ctx context.Context, s domain.Subject) error {
 		return domain.ErrAccessDenied
 	}
 	return err
+}
+
+// finishRetryWindow bounds how long a poll keeps asking a store whose finish
+// failed, so the poll still answers within the outage bound.
+const finishRetryWindow = 4 * time.Second
+
+// finish finishes the claim. A failed finish is ambiguous: the store may
+// have deleted the flow and lost only its reply (a connection cut after the
+// script ran). Answering 503 then would lose the approval for good, the flow
+// gone and the token minted (and its device's previous token replaced) but
+// never handed out. So it asks again, briefly; while the lease is safe, a
+// claim found gone on a repeat can only have been finished by this poll's
+// own earlier attempt, which therefore succeeded.
+func (u *Poll) finish(ctx context.Context, hash, claimID string, leaseSafe time.Time) error {
+	err := u.Flows.FinishClaim(ctx, hash, claimID)
+	if err == nil || errors.Is(err, domain.ErrClaimLost) {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, finishRetryWindow)
+	defer cancel()
+	for backoff := 250 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		select {
+		case <-rctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		rerr := u.Flows.FinishClaim(rctx, hash, claimID)
+		switch {
+		case rerr == nil:
+			return nil
+		case errors.Is(rerr, domain.ErrClaimLost) && u.now().Before(leaseSafe):
+			return nil
+		case errors.Is(rerr, domain.ErrClaimLost):
+			return rerr
+		}
+	}
 }

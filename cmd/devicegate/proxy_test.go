@@ -1,12 +1,13 @@
 package main
 
 import (
-	"io"
+	"bytes"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,11 @@ type tcpProxy struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
+	// delay holds back every chunk in either direction (a slow backend);
+	// paused holds it back until resumed (a backend that stopped answering).
+	delay  atomic.Int64
+	paused atomic.Bool
+	lose   []byte // see loseReplyOnce
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
@@ -66,13 +72,95 @@ func (p *tcpProxy) pipe(c net.Conn) {
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); up.Close() }()
-	_, _ = io.Copy(c, up)
+	var lost atomic.Bool // a request matched loseReplyOnce: its reply is dropped
+	go func() { p.copy(up, c, &lost, true); up.Close() }()
+	p.copy(c, up, &lost, false)
 	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
 }
 
-// cut closes the listener and every proxied connection.
+// copy forwards src to dst, holding each chunk back while paused and for the
+// delay. A request (toServer) matching loseReplyOnce reaches the server,
+// then the connection is cut; lost stops its reply on the way back.
+func (p *tcpProxy) copy(dst, src net.Conn, lost *atomic.Bool, toServer bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			for p.paused.Load() {
+				time.Sleep(10 * time.Millisecond)
+			}
+			p.hold(src)
+			if !toServer && lost.Load() {
+				return
+			}
+			lose := toServer && p.matchLost(buf[:n])
+			if lose {
+				lost.Store(true)
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if lose {
+				time.Sleep(100 * time.Millisecond) // the server runs it; its reply is held below
+				src.Close()
+				dst.Close()
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// loseReplyOnce makes the next request containing marker reach the server
+// and lose its reply (the connection is cut first).
+func (p *tcpProxy) loseReplyOnce(marker []byte) {
+	p.mu.Lock()
+	p.lose = marker
+	p.mu.Unlock()
+}
+
+func (p *tcpProxy) matchLost(chunk []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lose == nil || !bytes.Contains(chunk, p.lose) {
+		return false
+	}
+	p.lose = nil
+	return true
+}
+
+// hold sleeps the delay, cut short by a heal (slow(0)) or a cut, so no
+// goroutine sleeps on for a connection that is gone.
+func (p *tcpProxy) hold(src net.Conn) {
+	for end := time.Now().Add(time.Duration(p.delay.Load())); time.Now().Before(end) && p.delay.Load() != 0; {
+		p.mu.Lock()
+		_, alive := p.conns[src]
+		p.mu.Unlock()
+		if !alive {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// slow delays every chunk by d from now on (0 restores full speed).
+func (p *tcpProxy) slow(d time.Duration) { p.delay.Store(int64(d)) }
+
+// pause stops forwarding, without closing anything, until resume.
+func (p *tcpProxy) pause() { p.paused.Store(true) }
+
+func (p *tcpProxy) resume() { p.paused.Store(false) }
+
+// cut closes the listener and every proxied connection (and ends a pause,
+// so no chunk stays held for a connection that is gone).
 func (p *tcpProxy) cut() {
+	p.paused.Store(false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
@@ -113,6 +201,13 @@ type redisProcess struct {
 func startRedisProcess(t *testing.T) *redisProcess {
 	t.Helper()
 	porttest.RequireEnv(t, porttest.RedisEnv) // the same gate as every Redis test
+	return newRedisProcess(t)
+}
+
+// newRedisProcess is startRedisProcess without the gate, for the chaos run
+// (which uses only servers it starts).
+func newRedisProcess(t *testing.T) *redisProcess {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not on PATH: %v", err)
 	}
