@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestChaos(t *testing.T) {
 	rp := newRedisProcess(t)
 	pg := startPGCluster(t)
 	direct := map[string]string{"DATABASE_URL": pg.URL(), "REDIS_URL": "redis://" + rp.addr() + "/0",
-		"SECRET_KEY": "chaos-run-secret-key-0123456789abcdef"}
+		"SECRET_KEY": ssoSecret}
 	if err := run(t.Context(), []string{"migrate"}, testEnv(direct), io.Discard, io.Discard); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -42,7 +43,7 @@ func TestChaos(t *testing.T) {
 	for _, e := range emails {
 		createAccount(t, direct, e, faultPassword, "Chaos")
 	}
-	c := &chaos{t: t, status: map[int]int{}, faults: map[string]int{},
+	c := &chaos{t: t, ent: newEnterprise(t), status: map[int]int{}, faults: map[string]int{},
 		client: &http.Client{Timeout: outageAnswerBound + 10*time.Second,
 			Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	t.Cleanup(c.client.CloseIdleConnections)
@@ -50,9 +51,10 @@ func TestChaos(t *testing.T) {
 		n := &chaosNode{redis: newTCPProxy(t, rp.addr()), pg: newTCPProxy(t, "127.0.0.1:"+strconv.Itoa(pg.port))}
 		u, _ := url.Parse(pg.URL())
 		u.Host = n.pg.addr
-		n.vars = map[string]string{"DATABASE_URL": u.String(), "REDIS_URL": "redis://" + n.redis.addr + "/0",
-			"SECRET_KEY": direct["SECRET_KEY"], "TRUSTED_PROXIES": "127.0.0.1/32",
-			"DEVICE_FLOW_APPROVE_RATE_LIMIT_PER_HOUR": "1000000"}
+		// The SSO branch is on (enterprise edition, active license, the test
+		// enterprise service), so one CLI in three is approved through it.
+		n.vars = ssoVars(map[string]string{"DATABASE_URL": u.String(), "REDIS_URL": "redis://" + n.redis.addr + "/0",
+			"TRUSTED_PROXIES": "127.0.0.1/32", "DEVICE_FLOW_APPROVE_RATE_LIMIT_PER_HOUR": "1000000"}, c.ent)
 		n.start(t)
 		t.Cleanup(n.stop)
 		c.nodes = append(c.nodes, n)
@@ -75,7 +77,7 @@ func TestChaos(t *testing.T) {
 	}
 	var peak atomic64
 	side.Go(func() { sampleHeap(&peak, done) })
-	tokens := make([][]string, nCLI)
+	tokens := make([][]chaosToken, nCLI)
 	for i := range nCLI {
 		wg.Go(func() { tokens[i] = c.cli(i, approvers[i%len(approvers)], stop, giveUp) })
 	}
@@ -116,12 +118,22 @@ func (c *chaos) login(email string) *approver {
 	return &approver{email: email, jar: jar, asks: make(chan approval)}
 }
 
+// chaosToken is a token a CLI received and the subject it was approved for.
+type chaosToken struct {
+	subject, token string
+}
+
 // cli logs in again and again under one device label until stop, and
-// returns the tokens it received in order.
-func (c *chaos) cli(i int, a *approver, stop, giveUp <-chan struct{}) []string {
+// returns the tokens it received in order. Every third CLI is approved
+// through external SSO, the others by the console approver a.
+func (c *chaos) cli(i int, a *approver, stop, giveUp <-chan struct{}) []chaosToken {
 	hdr := http.Header{"X-Forwarded-For": {fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 	label := "chaos-" + strconv.Itoa(i)
-	var got []string
+	var sso *ssoUser
+	if i%3 == 2 {
+		sso = &ssoUser{cli: i}
+	}
+	var got []chaosToken
 	for {
 		select {
 		case <-stop:
@@ -144,10 +156,19 @@ func (c *chaos) cli(i int, a *approver, stop, giveUp <-chan struct{}) []string {
 			}
 		}
 		c.flows.Add(1)
-		ask := approval{code: body["user_code"].(string), ok: make(chan bool, 1)}
-		a.asks <- ask
-		if !<-ask.ok {
-			return got
+		subject, prefix := a.email, "dfoa_"
+		if sso == nil {
+			ask := approval{code: body["user_code"].(string), ok: make(chan bool, 1)}
+			a.asks <- ask
+			if !<-ask.ok {
+				return got
+			}
+		} else {
+			var ok bool
+			if subject, ok = c.approveSSO(sso, body["user_code"].(string), giveUp); !ok {
+				return got
+			}
+			prefix = "dfoe_"
 		}
 		interval := time.Duration(body["interval"].(float64)) * time.Second
 		token := c.pollFlow(body["device_code"].(string), interval, hdr, giveUp)
@@ -155,8 +176,14 @@ func (c *chaos) cli(i int, a *approver, stop, giveUp <-chan struct{}) []string {
 			c.violation("the approved flow of %s delivered no token within %s of the faults ending", label, chaosDrain)
 			return got
 		}
+		if !strings.HasPrefix(token, prefix) {
+			c.violation("the flow of %s approved for %s delivered a token without the %s prefix", label, subject, prefix)
+		}
 		c.tokens.Add(1)
-		got = append(got, token)
+		if sso != nil {
+			c.ssoToks.Add(1)
+		}
+		got = append(got, chaosToken{subject, token})
 		// The flow is spent: an immediate second poll must not mint again.
 		form := url.Values{"client_id": {"difyctl"}, "device_code": {body["device_code"].(string)}, "grant_type": {domain.GrantTypeDevice}}
 		if st, _, b, err := c.call("POST", "/openapi/v1/oauth/device/token", form, hdr, nil); err == nil && st == 200 {
@@ -238,16 +265,21 @@ func (c *chaos) inject(stop <-chan struct{}) {
 	}
 }
 
-// checkTokens: each CLI's last token authenticates; every earlier one was
-// replaced in place by the next login of the same device and is refused.
-func (c *chaos) checkTokens(tokens [][]string) {
+// checkTokens: each CLI's last token per subject authenticates; every
+// earlier one was replaced in place by the next login of the same subject on
+// the same device and is refused.
+func (c *chaos) checkTokens(tokens [][]chaosToken) {
 	for i, ts := range tokens {
+		last := map[string]int{}
+		for j, tok := range ts {
+			last[tok.subject] = j
+		}
 		for j, tok := range ts {
 			want := 401
-			if j == len(ts)-1 {
+			if last[tok.subject] == j {
 				want = 200
 			}
-			st, _, _, err := c.call("GET", "/openapi/v1/oauth/authorizations", nil, http.Header{"Authorization": {"Bearer " + tok}}, nil)
+			st, _, _, err := c.call("GET", "/openapi/v1/oauth/authorizations", nil, http.Header{"Authorization": {"Bearer " + tok.token}}, nil)
 			if err != nil || st != want {
 				c.violation("token %d of CLI %d answered %d (%v), want %d", j+1, i, st, err, want)
 			}
@@ -288,8 +320,8 @@ func (c *chaos) report(dur time.Duration, clis int, baseHeap, peakHeap, endHeap 
 	for _, k := range codes {
 		st = append(st, fmt.Sprintf("%d:%d", k, c.status[k]))
 	}
-	c.t.Logf("chaos: %s, %d CLIs, %d flows, %d tokens; statuses %v; faults %v; heap after GC %d KiB -> %d KiB (peak %d KiB)",
-		dur, clis, c.flows.Load(), c.tokens.Load(), st, c.faults, baseHeap>>10, endHeap>>10, peakHeap>>10)
+	c.t.Logf("chaos: %s, %d CLIs, %d flows, %d tokens (%d through SSO); statuses %v; faults %v; heap after GC %d KiB -> %d KiB (peak %d KiB)",
+		dur, clis, c.flows.Load(), c.tokens.Load(), c.ssoToks.Load(), st, c.faults, baseHeap>>10, endHeap>>10, peakHeap>>10)
 	c.t.Logf("chaos invariants: at most one token per flow, at most one live row per device, no 5xx but 503 in faults, every kept token valid, heap bounded: %d violations", len(c.errs))
 	for _, e := range c.errs {
 		c.t.Error(e)

@@ -26,7 +26,8 @@ import (
 // The chaos run (issue 12 item 3): three instances on one private Redis and
 // one private Postgres cluster, each reaching both through its own proxy;
 // simulated CLIs (each a distinct client address, as behind a load balancer)
-// log in again and again under a fixed device label while approvers approve;
+// log in again and again under a fixed device label while approvers approve,
+// two CLIs in three through console accounts, one through external SSO;
 // an injector cuts and slows proxies and restarts instances at random. Then
 // every fault is healed, every approved flow must still deliver, and the
 // invariants are checked and printed. `make chaos` runs it for 60 s with
@@ -106,6 +107,7 @@ func (n *chaosNode) url() string {
 type chaos struct {
 	t        *testing.T
 	nodes    []*chaosNode
+	ent      *enterprise
 	client   *http.Client
 	faulting atomic.Int32 // faults in force now
 	healedAt atomic.Int64 // unix nanos of the last heal
@@ -115,6 +117,7 @@ type chaos struct {
 	errs     []string
 	flows    atomic.Int64
 	tokens   atomic.Int64
+	ssoToks  atomic.Int64 // of tokens, those approved through SSO (dfoe_)
 }
 
 // violation records a broken invariant (reported at the end, not fatal, so a
@@ -154,7 +157,8 @@ func (c *chaos) call(method, path string, form url.Values, hdr http.Header, jar 
 	}
 	client := c.client
 	if jar != nil {
-		client = &http.Client{Transport: c.client.Transport, Timeout: c.client.Timeout, Jar: jar}
+		client = &http.Client{Transport: c.client.Transport, Timeout: c.client.Timeout, Jar: jar,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
@@ -242,5 +246,133 @@ func (c *chaos) approveOne(a *approver, code string, done <-chan struct{}) bool 
 			return false
 		case <-time.After(retryAfterOf(h)):
 		}
+	}
+}
+
+// ssoUser is one CLI's external-SSO identity. approve-external allows 10
+// approvals per email an hour, so the identity moves on to a fresh email
+// (and a fresh browser address, for sso-initiate's per-address limit) after
+// ssoFlowsPerEmail approvals or at the first 429.
+type ssoUser struct {
+	cli, gen, used int
+}
+
+const ssoFlowsPerEmail = 4
+
+func (s *ssoUser) email() string { return fmt.Sprintf("sso-%d-%d@corp.example", s.cli, s.gen) }
+
+func (s *ssoUser) next() { s.gen, s.used = s.gen+1, 0 }
+
+// approveSSO approves code through the browser-less SSO branch (sso-initiate
+// -> enterprise service -> sso-complete -> approval-context ->
+// approve-external) as s, starting over through outages, until the flow is
+// approved (true, with the email it was approved for) or done.
+func (c *chaos) approveSSO(s *ssoUser, code string, done <-chan struct{}) (string, bool) {
+	if s.used >= ssoFlowsPerEmail {
+		s.next()
+	}
+	retried := false
+	for {
+		email := s.email()
+		c.ent.signInFor(code, email)
+		switch c.ssoAttempt(s, email, code, &retried) {
+		case ssoApproved:
+			s.used++
+			return email, true
+		case ssoLimited:
+			s.next()
+		case ssoFailed:
+			return "", false
+		}
+		if !sleepOr(time.Second, done) {
+			return "", false
+		}
+	}
+}
+
+type ssoOutcome int
+
+const (
+	ssoApproved ssoOutcome = iota
+	ssoRetry               // an outage: start over
+	ssoLimited             // a per-email or per-address limit: start over as the next identity
+	ssoFailed              // a violation was recorded
+)
+
+// ssoAttempt is one pass through the SSO branch in a fresh browser.
+// *retried records that an approve-external of this flow may have been
+// applied without its answer arriving, so that 409 then means approved.
+func (c *chaos) ssoAttempt(s *ssoUser, email, code string, retried *bool) ssoOutcome {
+	jar, _ := cookiejar.New(nil)
+	hdr := http.Header{"X-Forwarded-For": {fmt.Sprintf("11.%d.%d.%d", s.gen&255, s.cli>>8&255, s.cli&255)}}
+	st, h, body, err := c.call("GET", "/openapi/v1/oauth/device/sso-initiate?user_code="+url.QueryEscape(code), nil, hdr, jar)
+	switch {
+	case err != nil || st == 503:
+		return ssoRetry
+	case st == 429:
+		return ssoLimited
+	case st != 302:
+		c.violation("sso-initiate answered %d %v", st, body)
+		return ssoFailed
+	}
+	idp := &http.Client{Timeout: c.client.Timeout, Transport: c.client.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := idp.Get(h.Get("Location"))
+	if err != nil {
+		c.violation("enterprise IdP login: %v", err)
+		return ssoFailed
+	}
+	resp.Body.Close()
+	cb, ok := strings.CutPrefix(resp.Header.Get("Location"), ssoAPIOrigin)
+	if resp.StatusCode != 302 || !ok || !strings.HasPrefix(cb, "/openapi/v1/oauth/device/sso-complete?") {
+		c.violation("enterprise IdP login answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		return ssoFailed
+	}
+	start := time.Now()
+	st, h, _, err = c.call("GET", cb, nil, hdr, jar)
+	switch {
+	case err != nil:
+		return ssoRetry
+	case st != 302:
+		c.violation("sso-complete answered %d", st)
+		return ssoFailed
+	case h.Get("Location") != "/device?sso_verified=1":
+		if !c.inFault(start) {
+			c.violation("sso-complete outside any fault sent the browser to %q", h.Get("Location"))
+			return ssoFailed
+		}
+		return ssoRetry
+	}
+	var csrf string
+	for csrf == "" {
+		st, _, body, err = c.call("GET", "/openapi/v1/oauth/device/approval-context", nil, hdr, jar)
+		switch {
+		case err != nil || st == 503:
+			time.Sleep(time.Second)
+		case st != 200 || body["subject_email"] != email || body["subject_issuer"] != ssoIssuer || body["user_code"] != code:
+			c.violation("approval-context answered %d %v", st, body)
+			return ssoFailed
+		default:
+			csrf, _ = body["csrf_token"].(string)
+		}
+	}
+	for {
+		st, h, body, err = c.call("POST", "/openapi/v1/oauth/device/approve-external", url.Values{"user_code": {code}},
+			http.Header{"X-Forwarded-For": hdr["X-Forwarded-For"], "X-Csrf-Token": {csrf}}, jar)
+		switch {
+		case err == nil && st == 200:
+			return ssoApproved
+		case err == nil && st == 429:
+			return ssoLimited
+		case err == nil && st == 401 && body["error"] == "session_already_consumed":
+			return ssoRetry // an earlier try consumed the nonce and then failed: a new sign-in
+		case err == nil && st == 409 && *retried:
+			return ssoApproved // an earlier try's approval landed; the poll proves it
+		case err == nil && st != 503:
+			c.violation("approve-external answered %d %v", st, body)
+			return ssoFailed
+		}
+		*retried = true
+		time.Sleep(retryAfterOf(h))
 	}
 }

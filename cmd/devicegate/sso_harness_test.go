@@ -44,6 +44,9 @@ type enterprise struct {
 	email string // who signs in at the IdP
 	mode  string // "", "fail" (500), "nourl"
 	last  string // the last assertion minted
+	// byCode, when set for a user code, is who signs in for that flow
+	// (concurrent flows with distinct subjects, as in the chaos run).
+	byCode map[string]string
 }
 
 func newEnterprise(t *testing.T) *enterprise {
@@ -60,6 +63,16 @@ func (e *enterprise) set(email, mode string) {
 	e.mu.Lock()
 	e.email, e.mode = email, mode
 	e.mu.Unlock()
+}
+
+// signInFor makes email the subject of every IdP login for userCode.
+func (e *enterprise) signInFor(userCode, email string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.byCode == nil {
+		e.byCode = map[string]string{}
+	}
+	e.byCode[userCode] = email
 }
 
 func (e *enterprise) lastAssertion() string { e.mu.Lock(); defer e.mu.Unlock(); return e.last }
@@ -97,7 +110,11 @@ func (e *enterprise) login(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.last = porttest.ForgeAssertion(e.t, ssoSecret, e.email, ssoIssuer, claims["user_code"].(string),
+	email := e.email
+	if m, ok := e.byCode[claims["user_code"].(string)]; ok {
+		email = m
+	}
+	e.last = porttest.ForgeAssertion(e.t, ssoSecret, email, ssoIssuer, claims["user_code"].(string),
 		claims["nonce"].(string), time.Now())
 	http.Redirect(w, r, claims["idp_callback_url"].(string)+"?sso_assertion="+url.QueryEscape(e.last), http.StatusFound)
 }
