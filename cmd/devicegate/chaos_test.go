@@ -231,12 +231,14 @@ func (c *chaos) approve(a *approver, done <-chan struct{}) {
 }
 
 func (c *chaos) approveOne(a *approver, code string, done <-chan struct{}) bool {
-	for {
+	for again := false; ; again = true {
 		hdr := http.Header{"X-Csrf-Token": {a.csrf()}}
 		st, h, body, err := c.call("POST", "/openapi/v1/oauth/device/approve", url.Values{"user_code": {code}}, hdr, a.jar)
 		switch {
 		case err == nil && st == 200:
 			return true
+		case err == nil && st == 409 && again:
+			return true // the try before landed without its answer arriving; the poll proves it
 		case err == nil && st != 503:
 			c.violation("approve answered %d %v", st, body)
 			return false
@@ -356,7 +358,7 @@ func (c *chaos) ssoAttempt(s *ssoUser, email, code string, retried *bool) ssoOut
 			csrf, _ = body["csrf_token"].(string)
 		}
 	}
-	for {
+	for again := false; ; again = true {
 		st, h, body, err = c.call("POST", "/openapi/v1/oauth/device/approve-external", url.Values{"user_code": {code}},
 			http.Header{"X-Forwarded-For": hdr["X-Forwarded-For"], "X-Csrf-Token": {csrf}}, jar)
 		switch {
@@ -364,8 +366,8 @@ func (c *chaos) ssoAttempt(s *ssoUser, email, code string, retried *bool) ssoOut
 			return ssoApproved
 		case err == nil && st == 429:
 			return ssoLimited
-		case err == nil && st == 401 && body["error"] == "session_already_consumed":
-			return ssoRetry // an earlier try consumed the nonce and then failed: a new sign-in
+		case err == nil && st == 401 && body["code"] == "session_already_consumed" && again:
+			return ssoRetry // the try before consumed the nonce and then failed: a new sign-in
 		case err == nil && st == 409 && *retried:
 			return ssoApproved // an earlier try's approval landed; the poll proves it
 		case err == nil && st != 503:
