@@ -32,17 +32,11 @@ type offboardRig struct {
 func newOffboardRig(t *testing.T) *offboardRig {
 	t.Helper()
 	ctx := context.Background()
-	db, err := gormrepo.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "dg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	r := &offboardRig{db: db, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Second)}, audit: &recordingAudit{}}
 	env := app.Env{Clock: r.clock, Rand: rand.Reader, Audit: r.audit}
 	id, _ := domain.NewUUID(rand.Reader)
+	var err error
 	r.account, err = db.CreateAccount(ctx, ports.NewAccount{ID: id, Email: "ada@example.com", Name: "Ada",
 		PasswordHash: "x", Workspace: "Engines", Now: r.clock.Now()})
 	if err != nil {
@@ -260,4 +254,20 @@ func TestDeleteEndsSessionsAndTokens(t *testing.T) {
 	if _, err := u.Delete(ctx, r.account.Email); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
+}
+
+// migratedSQLite opens a migrated SQLite database in a temporary directory,
+// closed at cleanup.
+func migratedSQLite(t *testing.T) *gormrepo.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := gormrepo.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "devicegate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/adapters/memstore"
 	"github.com/devicegate/devicegate/app"
 	"github.com/devicegate/devicegate/domain"
@@ -42,14 +40,7 @@ type signInRig struct {
 func newSignInRig(t *testing.T) *signInRig {
 	t.Helper()
 	ctx := context.Background()
-	db, err := gormrepo.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "signin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	r := &signInRig{clock: &fakeClock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}, hasher: &countingHasher{}}
 	env := app.Env{Clock: r.clock}
 	create := &app.CreateAccount{Env: env, Admin: db, Hasher: r.hasher}
