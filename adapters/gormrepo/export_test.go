@@ -2,6 +2,7 @@ package gormrepo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -134,3 +135,6 @@ var TranslateForTest = translate
 
 // MaintenanceTimeoutForTest is the bound of one prune batch or last-used flush.
 const MaintenanceTimeoutForTest = maintenanceTimeout
+
+// PoolStatsForTest is the connection pool's statistics.
+func PoolStatsForTest(db *DB) sql.DBStats { return db.sql.Stats() }

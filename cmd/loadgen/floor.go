@@ -57,7 +57,7 @@ func floorMain(kind string) error {
 		}
 		defer db.Close()
 		db.SetMaxOpenConns(20) // devicegate's Postgres pool
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(20)
 		if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS floor_rows (
 			k text PRIMARY KEY, client_id text NOT NULL, created_at timestamptz NOT NULL)`); err != nil {
 			return err
