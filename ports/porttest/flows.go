@@ -15,8 +15,10 @@ import (
 // fresh user codes and device codes. Times are passed explicitly (no sleeps);
 // they stay near real time and every flow's ExpiresAt stays in the real
 // future, so a store may also set real-time TTLs from ExpiresAt (plus one
-// claim lease). The exception is ClaimOutlivesExpiry, which lets a claimed
-// flow expire in real time (about 1.3 s).
+// claim lease). The exceptions are ClaimOutlivesExpiry, which lets a claimed
+// flow expire in real time (about 1.3 s), and CreateAfterFlowGone and
+// RaceCreateRounds, which create flows that expired a second ago (a store
+// may drop them at once; what they check holds either way).
 func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 	t.Helper()
 	cases := []struct {
@@ -25,6 +27,7 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 	}{
 		{"CreateRoundTrip", flowCreateRoundTrip},
 		{"CreateUserCodeTaken", flowUserCodeTaken},
+		{"CreateAfterFlowGone", flowUserCodeFreed},
 		{"ByUserCodeUnknownOrExpired", flowByUserCodeMissing},
 		{"PollUnknownOrExpired", flowPollMissing},
 		{"PollWrongClient", flowPollWrongClient},
@@ -43,6 +46,7 @@ func TestFlows(t *testing.T, newStore func(t *testing.T) ports.Flows) {
 		{"RacePollClaim", flowRacePollClaim},
 		{"RaceDecide", flowRaceDecide},
 		{"RaceCreate", flowRaceCreate},
+		{"RaceCreateRounds", flowRaceCreateRounds},
 		{"RacePKCE", flowRacePKCE},
 	}
 	for _, tc := range cases {
@@ -93,6 +97,52 @@ func flowUserCodeTaken(t *testing.T, s ports.Flows) {
 	stWantErr(t, "approve original", c.decide(domain.Decision{Approve: true, Subject: flowAccountSubject()}, now.Add(3*time.Second)), nil)
 	stWantErr(t, "Create again", s.Create(t.Context(), dup), domain.ErrUserCodeTaken)
 	c.check("original after second refused Create", now.Add(3*time.Second))
+}
+
+// flowUserCodeFreed: the user code of a flow that is gone (claimed and
+// finished, denied and told so, or expired) is free again, although a store
+// may still hold an index entry naming the old flow: a new flow takes it,
+// and the code then names the new flow.
+func flowUserCodeFreed(t *testing.T, s ports.Flows) {
+	now := stNow()
+	for _, how := range goneHow {
+		old := goneFlow(t, s, now, how)
+		f := NewFlow(t, now.Add(time.Second))
+		f.UserCode = old.UserCode
+		c := startFlow(t, s, f)
+		stWantErr(t, "pending poll of the new flow", c.poll(FlowClient, "x", now.Add(2*time.Second)), domain.ErrAuthorizationPending)
+		_, err := s.Poll(t.Context(), old.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: "x"}, now.Add(2*time.Second))
+		stWantErr(t, "poll the "+how+" flow", err, domain.ErrExpiredToken)
+	}
+}
+
+// goneHow lists the ways goneFlow ends a flow.
+var goneHow = []string{"finished", "denied", "expired"}
+
+// goneFlow creates a flow at now and ends it, "finished" (approved,
+// claimed, finished), "denied" (denied, then polled once) or "expired"
+// (created one flow lifetime and a second before now), and returns it.
+func goneFlow(t testing.TB, s ports.Flows, now time.Time, how string) domain.Flow {
+	t.Helper()
+	if how == "expired" { // not checked: a store may drop it at once
+		f := NewFlow(t, now.Add(-domain.FlowLifetime-time.Second))
+		stWantErr(t, "Create an expired flow", s.Create(t.Context(), f), nil)
+		return f
+	}
+	f := NewFlow(t, now)
+	c := startFlow(t, s, f)
+	switch how {
+	case "finished":
+		stWantErr(t, "approve", c.decide(approveDecision(), now), nil)
+		stWantErr(t, "claim", c.poll(FlowClient, "claim", now), nil)
+		stWantErr(t, "finish", c.finish("claim", now), nil)
+	case "denied":
+		stWantErr(t, "deny", c.decide(denyDecision(), now), nil)
+		stWantErr(t, "poll the denied flow", c.poll(FlowClient, "x", now), domain.ErrAccessDenied)
+	default:
+		t.Fatalf("test bug: goneFlow %q", how)
+	}
+	return f
 }
 
 // flowByUserCodeMissing: unknown codes and flows expired at now are not found.

@@ -151,12 +151,35 @@ func flowRaceDecide(t *testing.T, s ports.Flows) {
 // flowRaceCreate: 50 flows with one user code race to be created: exactly
 // one is stored; the others wrote nothing.
 func flowRaceCreate(t *testing.T, s ports.Flows) {
-	const n = 50
+	raceCreate(t, s, "", 50, "", stNow())
+}
+
+// flowRaceCreateRounds: 160 rounds of 4 flows racing for one user code,
+// which is fresh, or held by a flow that is gone (see goneFlow: the racers
+// race to take it over). Each round stores exactly one of them.
+func flowRaceCreateRounds(t *testing.T, s ports.Flows) {
 	now := stNow()
+	for round := range 160 {
+		code := ""
+		if k := round % (len(goneHow) + 1); k > 0 {
+			code = goneFlow(t, s, now, goneHow[k-1]).UserCode
+		}
+		raceCreate(t, s, fmt.Sprintf("round %d: ", round), 4, code, now)
+	}
+}
+
+// raceCreate races n new flows at now for one user code (code, or a fresh
+// one if ""), and checks that exactly one was stored and that the others
+// left no flow behind; what prefixes the failure messages.
+func raceCreate(t *testing.T, s ports.Flows, what string, n int, code string, now time.Time) {
+	t.Helper()
 	flows := make([]domain.Flow, n)
 	for i := range flows {
 		flows[i] = NewFlow(t, now)
-		flows[i].UserCode = flows[0].UserCode
+		if code == "" {
+			code = flows[i].UserCode
+		}
+		flows[i].UserCode = code
 	}
 	errs := make([]error, n)
 	stRace(n, func(i int) { errs[i] = s.Create(t.Context(), flows[i]) })
@@ -165,25 +188,25 @@ func flowRaceCreate(t *testing.T, s ports.Flows) {
 		switch {
 		case err == nil:
 			if winner >= 0 {
-				t.Fatalf("creates %d and %d both succeeded", winner, i)
+				t.Fatalf("%screates %d and %d both succeeded", what, winner, i)
 			}
 			winner = i
 		case !errors.Is(err, domain.ErrUserCodeTaken):
-			t.Fatalf("create %d: got %v, want nil or user code taken", i, err)
+			t.Fatalf("%screate %d: got %v, want nil or user code taken", what, i, err)
 		}
 	}
 	if winner < 0 {
-		t.Fatal("no create succeeded")
+		t.Fatal(what + "no create succeeded")
 	}
-	got, err := s.ByUserCode(t.Context(), flows[0].UserCode, now)
-	stWantErr(t, "ByUserCode", err, nil)
-	flowAssert(t, "stored flow", flows[winner], got)
+	got, err := s.ByUserCode(t.Context(), code, now)
+	stWantErr(t, what+"ByUserCode", err, nil)
+	flowAssert(t, what+"stored flow", flows[winner], got)
 	for i, fl := range flows {
 		_, err := s.Poll(t.Context(), fl.DeviceCodeHash, domain.PollRequest{ClientID: FlowClient, ClaimID: "x"}, now)
 		want := domain.ErrExpiredToken
 		if i == winner {
 			want = domain.ErrAuthorizationPending
 		}
-		stWantErr(t, fmt.Sprintf("poll flow %d", i), err, want)
+		stWantErr(t, fmt.Sprintf("%spoll flow %d", what, i), err, want)
 	}
 }
