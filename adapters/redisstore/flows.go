@@ -52,6 +52,11 @@ func flowKeyTTL(f domain.Flow) time.Duration { return keyTTL(f) + domain.ClaimLe
 
 func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
+// errFlowExists is Create's answer when the flow hash is already there: a
+// device code hash collision, which a 256-bit random device code makes
+// practically impossible.
+var errFlowExists = errors.New("redisstore: a flow with this device code hash already exists")
+
 // Create stores the flow hash, then claims the user-code index with SET NX.
 // Writing the flow first means an index entry always points at a flow that
 // was written, so an entry whose flow is gone (consumed, denied, or left by
@@ -59,6 +64,11 @@ func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 
 // over by compare-and-set instead of blocking its user code until it
 // expires. On a collision with a live flow nothing stays written and the
 // answer is domain.ErrUserCodeTaken.
+//
+// On one node (standalone or sentinel) both writes travel in one pipelined
+// batch, one round trip: Redis runs the commands of a connection in order,
+// so the flow is still written before its index entry. A cluster keeps them
+// in two round trips (see createInOrder).
 func (s *Flows) Create(ctx context.Context, f domain.Flow) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
@@ -66,16 +76,29 @@ func (s *Flows) Create(ctx context.Context, f domain.Flow) error {
 	if err != nil {
 		return err
 	}
-	ttl := keyTTL(f)
+	args := append([]string{msArg(flowKeyTTL(f))}, kv...)
+	if s.c.Mode() == rueidis.ClientModeCluster {
+		return s.createInOrder(ctx, f, args)
+	}
+	return s.createPipelined(ctx, f, args)
+}
+
+// createInOrder writes the flow, waits for the reply, then claims the index.
+// A cluster must wait: the two keys live in different slots, usually on
+// different nodes, and a batch across nodes has no order, so the index entry
+// could land first and a concurrent Create of the same user code would find
+// it pointing at no flow and take it over, while this Create would still
+// report success once its own SET NX had gone through.
+func (s *Flows) createInOrder(ctx context.Context, f domain.Flow, args []string) error {
 	fk := s.keys.flow(f.DeviceCodeHash)
-	n, err := createScript.Exec(ctx, s.c, []string{fk}, append([]string{msArg(flowKeyTTL(f))}, kv...)).AsInt64()
+	n, err := createScript.Exec(ctx, s.c, []string{fk}, args).AsInt64()
 	if err != nil {
 		return wrapErr(err)
 	}
 	if n == 0 {
-		return errors.New("redisstore: a flow with this device code hash already exists")
+		return errFlowExists
 	}
-	if err := s.indexUserCode(ctx, f, ttl); err != nil {
+	if err := s.indexUserCode(ctx, f, false); err != nil {
 		// Best effort: the key is unreachable by user code and expires anyway.
 		s.c.Do(ctx, s.c.B().Del().Key(fk).Build())
 		return err
@@ -83,14 +106,90 @@ func (s *Flows) Create(ctx context.Context, f domain.Flow) error {
 	return nil
 }
 
-func (s *Flows) indexUserCode(ctx context.Context, f domain.Flow, ttl time.Duration) error {
+// createPipelined sends the create script and the SET NX of the index in one
+// batch and settles every combination of their replies.
+func (s *Flows) createPipelined(ctx context.Context, f domain.Flow, args []string) error {
+	fk := s.keys.flow(f.DeviceCodeHash)
+	res := s.c.DoMulti(ctx,
+		s.c.B().Evalsha().Sha1(createSHA1).Numkeys(1).Key(fk).Arg(args...).Build(),
+		s.setIndex(f))
+	n, createErr := res[0].AsInt64()
+	setErr := res[1].Error()
+	claimed, refused := setErr == nil, rueidis.IsRedisNil(setErr)
+	created := createErr == nil && n == 1
+	switch {
+	case created && claimed:
+		return nil
+	case created && refused: // the code is held: the slow path of createInOrder
+		if err := s.indexUserCode(ctx, f, true); err != nil {
+			s.c.Do(ctx, s.c.B().Del().Key(fk).Build()) // best effort, as in createInOrder
+			return err
+		}
+		return nil
+	case created: // the SET failed: nothing may stay written (best effort)
+		_ = s.releaseIndex(ctx, f)
+		s.c.Do(ctx, s.c.B().Del().Key(fk).Build())
+		return wrapErr(setErr)
+	case isNoScript(createErr) && (claimed || refused):
+		// The server lost its scripts (restart, failover, SCRIPT FLUSH):
+		// no flow was written, but the SET NX may have claimed the index
+		// for it. Free the entry, then start over in order (Exec loads the
+		// script). Until then the entry points at no flow, which only lets
+		// a concurrent Create take it over.
+		if claimed {
+			if err := s.releaseIndex(ctx, f); err != nil {
+				return err
+			}
+		}
+		return s.createInOrder(ctx, f, args)
+	}
+	// No flow of ours was written (or the reply was lost): the index entry,
+	// if the SET wrote one, points at no flow of ours.
+	if !refused {
+		_ = s.releaseIndex(ctx, f) // best effort
+	}
+	if createErr == nil {
+		return errFlowExists
+	}
+	if _, ok := rueidis.IsRedisErr(createErr); !ok { // the script may have run
+		s.c.Do(ctx, s.c.B().Del().Key(fk).Build()) // best effort
+	}
+	return wrapErr(createErr)
+}
+
+// isNoScript reports an EVALSHA refused because the server does not have the script.
+func isNoScript(err error) bool {
+	re, ok := rueidis.IsRedisErr(err)
+	return ok && re.IsNoScript()
+}
+
+// setIndex is the SET NX that claims f's user code for keyTTL(f).
+func (s *Flows) setIndex(f domain.Flow) rueidis.Completed {
+	return s.c.B().Set().Key(s.keys.userCode(f.UserCode)).Value(f.DeviceCodeHash).Nx().
+		PxMilliseconds(keyTTL(f).Milliseconds()).Build()
+}
+
+// releaseIndex deletes f's user-code index entry if it still names f's flow
+// (compare-and-delete: an entry another Create took over stays).
+func (s *Flows) releaseIndex(ctx context.Context, f domain.Flow) error {
+	uk := s.keys.userCode(f.UserCode)
+	return wrapErr(cadScript.Exec(ctx, s.c, []string{uk}, []string{f.DeviceCodeHash}).Error())
+}
+
+// indexUserCode claims f's user code with SET NX; an entry whose flow is gone
+// or expired at f.CreatedAt is taken over by compare-and-set. refused says a
+// SET NX was already refused (in createPipelined's batch), so the first try
+// starts by reading the holder.
+func (s *Flows) indexUserCode(ctx context.Context, f domain.Flow, refused bool) error {
 	uk := s.keys.userCode(f.UserCode)
 	for range 3 {
-		err := s.c.Do(ctx, s.c.B().Set().Key(uk).Value(f.DeviceCodeHash).Nx().
-			PxMilliseconds(ttl.Milliseconds()).Build()).Error()
-		if !rueidis.IsRedisNil(err) {
-			return wrapErr(err) // nil when the index was free
+		if !refused {
+			err := s.c.Do(ctx, s.setIndex(f)).Error()
+			if !rueidis.IsRedisNil(err) {
+				return wrapErr(err) // nil when the index was free
+			}
 		}
+		refused = false
 		holder, err := s.c.Do(ctx, s.c.B().Get().Key(uk).Build()).ToString()
 		if rueidis.IsRedisNil(err) {
 			continue // the entry expired in between: try SET NX again
@@ -105,7 +204,7 @@ func (s *Flows) indexUserCode(ctx context.Context, f domain.Flow, ttl time.Durat
 		if live {
 			return domain.ErrUserCodeTaken
 		}
-		args := []string{holder, f.DeviceCodeHash, msArg(ttl)}
+		args := []string{holder, f.DeviceCodeHash, msArg(keyTTL(f))}
 		n, err := casScript.Exec(ctx, s.c, []string{uk}, args).AsInt64()
 		if err != nil {
 			return wrapErr(err)

@@ -1,7 +1,9 @@
 package redisstore
 
 import (
+	"crypto/sha1" //nolint:gosec // EVALSHA names a script by its SHA-1; not a security use
 	_ "embed"
+	"encoding/hex"
 
 	"github.com/redis/rueidis"
 )
@@ -13,6 +15,9 @@ var (
 	//go:embed scripts/create.lua
 	createLua    string
 	createScript = rueidis.NewLuaScript(createLua)
+	// createSHA1 names createLua in an EVALSHA that Flows.Create batches
+	// itself (rueidis' Lua.Exec sends one command per round trip).
+	createSHA1 = scriptSHA1(createLua)
 
 	//go:embed scripts/poll.lua
 	pollLua    string
@@ -49,3 +54,9 @@ var (
 	casLua    string
 	casScript = rueidis.NewLuaScript(casLua)
 )
+
+// scriptSHA1 is the name EVALSHA knows script by.
+func scriptSHA1(script string) string {
+	sum := sha1.Sum([]byte(script)) //nolint:gosec // see the import
+	return hex.EncodeToString(sum[:])
+}
