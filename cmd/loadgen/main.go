@@ -208,7 +208,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 					}
 					r := drive(ctx, sc, c, o.warmup, o.duration)
 					rec.add(out, round, c, t.label, name, r)
-					t.rss.mark(&t.rss.firstWindow, t.srv)
+					t.markFirstWindow()
 				}
 			}
 			if ctx.Err() != nil {
@@ -216,7 +216,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 		for _, t := range targets {
-			t.rss.mark(&t.rss.round1, t.srv)
+			t.markRSS(&t.rss.round1)
 		}
 	}
 	endKiB := map[*target]int{}

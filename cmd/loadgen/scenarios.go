@@ -50,6 +50,7 @@ type target struct {
 	scale   *scaleInfo // a +scale target's seeding (nil on an empty target)
 	// polls and slowDowns count poll-pending's answers (how often a flow was polled too soon).
 	polls, slowDowns atomic.Int64
+	issued           atomic.Int64 // flows started by issue and poll-approved's set-up
 	rss              *rssLog
 }
 
@@ -94,9 +95,16 @@ func (t *target) scenario(name string) (scenario, error) {
 	base := t.srv.base
 	switch name {
 	case "issue":
+		check := expectStatus(200, `"user_code"`)
 		return scenario{name: name,
-			next:  func() (*http.Request, error) { return codeRequest(base, "load", t.cl.ips), nil },
-			check: expectStatus(200, `"user_code"`)}, nil
+			next: func() (*http.Request, error) { return codeRequest(base, "load", t.cl.ips), nil },
+			check: func(status int, body []byte) string {
+				msg := check(status, body)
+				if msg == "" {
+					t.issued.Add(1)
+				}
+				return msg
+			}}, nil
 	case "poll-pending":
 		if t.scale != nil {
 			if err := t.scale.flowsLeft(t.runTime); err != nil {
@@ -121,6 +129,7 @@ func (t *target) scenario(name string) (scenario, error) {
 		if err != nil {
 			return scenario{}, fmt.Errorf("prepare approved flows: %w", err)
 		}
+		t.issued.Add(int64(len(flows)))
 		t.minted.reset()
 		var i atomic.Int64
 		ok := expectStatus(200, `"access_token"`)
