@@ -93,7 +93,11 @@ END {
 # prints every scenario as a ratio to its floor (docs/PERFORMANCE.md).
 # Knobs: LOADGEN_DURATION (per scenario, 1s), LOADGEN_ROUNDS (3),
 # LOADGEN_CONCURRENCY (1,4,32), LOADGEN_SCENARIOS, LOADGEN_BACKENDS
-# (embedded,redis), ACCESS_LOG (devicegate's setting).
+# (embedded,redis), ACCESS_LOG (devicegate's setting); LOADGEN_SCALE=1 adds a
+# +scale twin per backend with full stores (LOADGEN_SCALE_TOKENS live token rows,
+# 1000000; LOADGEN_SCALE_FLOWS pending flows, 100000) and the scale/empty report.
+# The seeded flows live 15 minutes: with LOADGEN_SCALE, LOADGEN_CONCURRENCY=32 keeps
+# the rounds well inside that (loadgen stops with an error if they would outlive it).
 echo
 echo "== loadgen"
 CGO_ENABLED=0 go build -trimpath -o bin/devicegate ./cmd/devicegate || exit 1
@@ -104,5 +108,6 @@ bin/loadgen -devicegate bin/devicegate -postgres "$pg" -redis "$rd" \
   -duration "${LOADGEN_DURATION:-1s}" -rounds "${LOADGEN_ROUNDS:-3}" \
   -concurrency "${LOADGEN_CONCURRENCY:-1,4,32}" \
   ${LOADGEN_SCENARIOS:+-scenarios "$LOADGEN_SCENARIOS"} \
+  ${LOADGEN_SCALE:+-scale -scale-tokens "${LOADGEN_SCALE_TOKENS:-1000000}" -scale-flows "${LOADGEN_SCALE_FLOWS:-100000}"} \
   -backends "${LOADGEN_BACKENDS:-embedded,redis}" || rc=1
 exit "$rc"

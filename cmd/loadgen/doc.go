@@ -4,4 +4,8 @@
 // floor server measured in the same run by the same generator (see
 // docs/PERFORMANCE.md). It exits non-zero when any request got an answer its
 // scenario does not expect (a 5xx, a transport error, a wrong status).
+// With -scale each backend also runs as a "+scale" twin whose stores are
+// seeded first (live token rows, pending flows), and the report adds the
+// twin's figures over the empty target's, Redis bytes per pending flow and
+// the servers' RSS over the run (scale.go).
 package main

@@ -40,7 +40,7 @@ func floorMain(kind string) error {
 	case "framework":
 		work = func(*http.Request) error { return nil }
 	case "redis":
-		c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{os.Getenv(floorRedisEnv)}, DisableCache: true})
+		c, err := redisClient(os.Getenv(floorRedisEnv))
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,21 +26,60 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// built is devicegate built once for every smoke test.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+	out      []byte
+}
+
+func devicegateBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs devicegate")
+	}
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "loadgen-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "devicegate")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, "../devicegate").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
+	}
+	return built.bin
+}
+
+// noBadLines fails t for every scenario of backend without an error-free,
+// non-empty result line for round 1 at concurrency 2.
+func noBadLines(t *testing.T, out, backend string) {
+	t.Helper()
+	for _, sc := range allScenarios {
+		m := regexp.MustCompile(`(?m)^round 1 c=2 +` + regexp.QuoteMeta(backend) + ` +` + sc + ` .* n=(\d+) errors=0$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("%s %s: no error-free result line", backend, sc)
+			continue
+		}
+		if n, _ := strconv.Atoi(m[1]); n == 0 {
+			t.Errorf("%s %s: sent no measured request", backend, sc)
+		}
+	}
 }
 
 // TestSmokeEmbedded runs every scenario for one short round against the
 // embedded default, so the harness cannot rot: it asserts that each scenario
 // sent requests and none got an unexpected answer, never anything about speed.
 func TestSmokeEmbedded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs devicegate")
-	}
-	bin := filepath.Join(t.TempDir(), "devicegate")
-	build := exec.Command("go", "build", "-o", bin, "../devicegate")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := devicegateBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
@@ -48,14 +89,63 @@ func TestSmokeEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	for _, sc := range allScenarios {
-		m := regexp.MustCompile(`(?m)^round 1 c=2 +embedded +` + sc + ` .* n=(\d+) errors=0$`).FindStringSubmatch(out.String())
-		if m == nil {
-			t.Errorf("%s: no error-free result line", sc)
-			continue
+	noBadLines(t, out.String(), "embedded")
+}
+
+// TestSmokeScale runs -scale with tiny stores: the +scale twin of the
+// embedded default (and of Redis + Postgres when DEVICEGATE_TEST_POSTGRES
+// and DEVICEGATE_TEST_REDIS name them) is seeded, runs every scenario
+// without an unexpected answer, and the report has its scale section.
+func TestSmokeScale(t *testing.T) {
+	bin := devicegateBin(t)
+	args := []string{"-devicegate", bin, "-rounds", "1", "-concurrency", "2",
+		"-duration", "300ms", "-warmup", "50ms", "-flows", "20", "-pool", "30",
+		"-scale", "-scale-tokens", "1000", "-scale-flows", "200", "-backends"}
+	targets := []string{"embedded", "embedded+scale"}
+	if pg, rd := os.Getenv("DEVICEGATE_TEST_POSTGRES"), os.Getenv("DEVICEGATE_TEST_REDIS"); pg != "" && rd != "" {
+		args = append(args, "embedded,redis", "-postgres", pg, "-redis", rd)
+		targets = append(targets, "redis", "redis+scale")
+	} else {
+		args = append(args, "embedded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var buf bytes.Buffer
+	err := run(ctx, args, &buf)
+	out := buf.String()
+	t.Log(out)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, b := range targets {
+		noBadLines(t, out, b)
+	}
+	want := []string{
+		"\nscale (-scale-tokens 1000 -scale-flows 200)",
+		"embedded+scale seeded: 1000 live token rows in SQLite",
+		"200 pending flows through HTTP issuance",
+		"embedded+scale RSS: ",
+		"scale/empty at concurrency 2",
+	}
+	if len(targets) > 2 {
+		want = append(want, "redis+scale seeded: 1000 live token rows in Postgres",
+			"redis+scale Redis (MEMORY USAGE key SAMPLES 0", "redis+scale Redis rate-limit log device_code", "redis+scale Redis INFO used_memory")
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("report without %q", w)
 		}
-		if n, _ := strconv.Atoi(m[1]); n == 0 {
-			t.Errorf("%s: sent no measured request", sc)
+	}
+	for _, b := range targets {
+		if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(b) + ` +[\d.]+ MiB`).MatchString(out) {
+			t.Errorf("no RSS line for %s", b)
+		}
+		if strings.HasSuffix(b, "+scale") {
+			for _, sc := range allScenarios {
+				if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(b) + ` +` + sc + ` .*(pass|MISS)`).MatchString(out) {
+					t.Errorf("no scale/empty line for %s %s", b, sc)
+				}
+			}
 		}
 	}
 }

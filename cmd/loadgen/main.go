@@ -32,6 +32,9 @@ type options struct {
 	accessLogs  []string // one devicegate per backend and setting ("" = its default)
 	serverLog   string
 	timeline    time.Duration
+	scale       bool
+	scaleTokens int
+	scaleFlows  int
 }
 
 func main() {
@@ -69,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	logs := fs.String("access-log", os.Getenv("ACCESS_LOG"), "ACCESS_LOG for devicegate (empty: its default); a comma-separated list runs one devicegate per setting, interleaved, to measure their cost")
 	fs.StringVar(&o.serverLog, "server-log", "", "file for devicegate's log (default: /dev/null)")
 	fs.DurationVar(&o.timeline, "timeline", 0, "instead of the rounds: issuance alone for this long at the highest concurrency, second by second (e.g. 12s)")
+	fs.BoolVar(&o.scale, "scale", false, "also run, for each backend, a +scale twin whose stores are full (-scale-tokens, -scale-flows) and report its figures over the empty one's")
+	fs.IntVar(&o.scaleTokens, "scale-tokens", 1_000_000, "with -scale: live token rows seeded into the twin's database")
+	fs.IntVar(&o.scaleFlows, "scale-flows", 100_000, "with -scale: pending flows the twin holds (issued over HTTP before the rounds; poll-pending polls them all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -94,6 +100,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.rounds < 1 || o.duration <= 0 || o.flows < 1 || o.pool < 1 {
 		return nil, errors.New("-rounds, -duration, -flows and -pool must be positive")
+	}
+	if o.scaleTokens < 0 || o.scaleFlows < 1 {
+		return nil, errors.New("-scale-tokens must be >= 0 and -scale-flows positive")
 	}
 	return o, nil
 }
@@ -133,6 +142,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var targets []*target
 	defer func() {
 		for _, t := range targets {
+			t.rss.end()
 			t.srv.stop()
 		}
 		for _, f := range floors {
@@ -155,16 +165,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	var ips atomic.Uint64
-	for _, b := range o.backends {
-		for _, setting := range o.accessLogs {
-			t, err := startTarget(ctx, o, b, setting, tmp, logTo, &ips)
-			if t != nil {
-				targets = append(targets, t)
+	// The +scale twins start last: their seeded flows live 15 minutes from issuance.
+	scales := []bool{false}
+	if o.scale {
+		scales = append(scales, true)
+	}
+	for _, scale := range scales {
+		for _, b := range o.backends {
+			for _, setting := range o.accessLogs {
+				t, err := startTarget(ctx, o, b, setting, scale, tmp, logTo, &ips)
+				if t != nil {
+					targets = append(targets, t)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "started %s on %s (pid %d, RSS %d KiB)\n", t.label, t.srv.base, t.srv.cmd.Process.Pid, t.srv.rssKiB())
 			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "started %s on %s (pid %d, RSS %d KiB)\n", t.label, t.srv.base, t.srv.cmd.Process.Pid, t.srv.rssKiB())
 		}
 	}
 
@@ -191,43 +208,77 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 					}
 					r := drive(ctx, sc, c, o.warmup, o.duration)
 					rec.add(out, round, c, t.label, name, r)
+					t.markFirstWindow()
 				}
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
+		for _, t := range targets {
+			t.markRSS(&t.rss.round1)
+		}
 	}
+	endKiB := map[*target]int{}
 	for _, t := range targets {
-		fmt.Fprintf(out, "%s: RSS %d KiB at the end\n", t.label, t.srv.rssKiB())
+		t.rss.end()
+		endKiB[t] = t.srv.rssKiB()
+		fmt.Fprintf(out, "%s: RSS %d KiB at the end\n", t.label, endKiB[t])
 	}
 	rec.table(out, o)
+	if o.scale {
+		scaleReport(out, o, rec, targets, endKiB)
+	}
 	if n := rec.badTotal(); n > 0 {
 		return fmt.Errorf("%d unexpected answers (first: %s)", n, rec.firstBad)
 	}
 	return nil
 }
 
-// startTarget starts one devicegate on backend with ACCESS_LOG=setting and
-// prepares what its scenarios share; the target it returns (even with an
-// error) must be stopped.
-func startTarget(ctx context.Context, o *options, backend, setting, tmp string, logTo io.Writer, ips *atomic.Uint64) (*target, error) {
-	srv, err := startDevicegate(ctx, o, backend, setting, tmp, logTo)
-	if err != nil {
-		return nil, err
-	}
-	t := &target{backend: backend, label: backend, srv: srv, pool: o.pool}
+// startTarget starts one devicegate on backend with ACCESS_LOG=setting (its
+// +scale twin with scale: stores seeded first) and prepares what its
+// scenarios share; the target it returns (even with an error) must be stopped.
+func startTarget(ctx context.Context, o *options, backend, setting string, scale bool, tmp string, logTo io.Writer, ips *atomic.Uint64) (*target, error) {
+	label := backend
 	if len(o.accessLogs) > 1 {
-		t.label = backend + "@" + setting
+		label = backend + "@" + setting
 	}
+	var seed func(ctx context.Context, kind, dsn string) error
+	var s *scaleInfo
+	if scale {
+		label = scaleLabel(label)
+		s = &scaleInfo{tokens: o.scaleTokens, flows: o.scaleFlows}
+		seed = func(ctx context.Context, kind, dsn string) error {
+			s.tokensWhere = map[string]string{"postgres": "Postgres", "sqlite": "SQLite"}[kind]
+			if s.tokens == 0 {
+				s.tokensSkipped = "-scale-tokens 0"
+				return nil
+			}
+			start := time.Now()
+			err := seedTokens(ctx, kind, dsn, s.tokens)
+			s.tokensTook = time.Since(start)
+			return err
+		}
+	}
+	srv, err := startDevicegate(ctx, o, backend, setting, tmp, logTo, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	t := &target{backend: backend, label: label, srv: srv, pool: o.pool, scale: s, rss: startRSSLog(srv),
+		runTime: o.warmup + o.duration}
 	if t.cl, err = newClient(srv.base, ips); err != nil {
 		return t, fmt.Errorf("%s: %w", t.label, err)
 	}
 	if t.hot, err = t.cl.token("hot"); err != nil {
 		return t, fmt.Errorf("%s: hot token: %w", t.label, err)
 	}
-	if slices.Contains(o.scenarios, "poll-pending") && o.timeline == 0 {
-		if t.pending, err = t.cl.flows(o.flows, false, "p"); err != nil {
+	switch {
+	case scale:
+		if err := t.seedFlows(ctx, o); err != nil {
+			return t, fmt.Errorf("%s: %w", t.label, err)
+		}
+	case slices.Contains(o.scenarios, "poll-pending") && o.timeline == 0:
+		if t.pending, err = t.cl.flows(o.flows, false, "p", 8); err != nil {
 			return t, fmt.Errorf("%s: pending flows: %w", t.label, err)
 		}
 	}

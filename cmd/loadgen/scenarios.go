@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The scenarios, in the order a round runs them on each backend. Those
@@ -20,7 +22,7 @@ var allScenarios = []string{"issue", "poll-pending", "poll-approved", "validate-
 // Redis + Postgres the floor holding the one round trip the path cannot avoid.
 func floorOf(backend, sc string) string {
 	backend, _, _ = strings.Cut(backend, "@")
-	if backend == "embedded" {
+	if strings.TrimSuffix(backend, "+scale") == "embedded" {
 		return "framework"
 	}
 	switch sc {
@@ -36,14 +38,20 @@ func floorOf(backend, sc string) string {
 // target is one running devicegate and what its scenarios share.
 type target struct {
 	backend string
-	label   string // backend, or backend@ACCESS_LOG when several settings run
+	label   string // backend[+scale], then @ACCESS_LOG when several settings run
 	srv     *server
 	cl      *client
-	pending []flowCodes // live pending flows polled round robin
-	hot     string      // a token validated over and over
-	minted  tokenPool   // tokens poll-approved minted in this round, not yet presented
-	pool    int         // approved flows prepared per poll-approved run
+	pending []flowCodes   // live pending flows polled round robin
+	hot     string        // a token validated over and over
+	minted  tokenPool     // tokens poll-approved minted in this round, not yet presented
+	pool    int           // approved flows prepared per poll-approved run
+	runTime time.Duration // warm-up + measured window of one run
 	flowTag atomic.Int64
+	scale   *scaleInfo // a +scale target's seeding (nil on an empty target)
+	// polls and slowDowns count poll-pending's answers (how often a flow was polled too soon).
+	polls, slowDowns atomic.Int64
+	issued           atomic.Int64 // flows started by issue and poll-approved's set-up
+	rss              *rssLog
 }
 
 // tokenPool hands out each token once.
@@ -87,21 +95,41 @@ func (t *target) scenario(name string) (scenario, error) {
 	base := t.srv.base
 	switch name {
 	case "issue":
+		check := expectStatus(200, `"user_code"`)
 		return scenario{name: name,
-			next:  func() (*http.Request, error) { return codeRequest(base, "load", t.cl.ips), nil },
-			check: expectStatus(200, `"user_code"`)}, nil
+			next: func() (*http.Request, error) { return codeRequest(base, "load", t.cl.ips), nil },
+			check: func(status int, body []byte) string {
+				msg := check(status, body)
+				if msg == "" {
+					t.issued.Add(1)
+				}
+				return msg
+			}}, nil
 	case "poll-pending":
+		if t.scale != nil {
+			if err := t.scale.flowsLeft(t.runTime); err != nil {
+				return scenario{}, err
+			}
+		}
 		var i atomic.Uint64
+		check := expectStatus(400, `"authorization_pending"`, `"slow_down"`)
 		return scenario{name: name,
 			next: func() (*http.Request, error) {
 				return pollRequest(base, t.pending[int(i.Add(1)%uint64(len(t.pending)))].DeviceCode), nil
 			},
-			check: expectStatus(400, `"authorization_pending"`, `"slow_down"`)}, nil
+			check: func(status int, body []byte) string {
+				t.polls.Add(1)
+				if bytes.Contains(body, []byte(`"slow_down"`)) {
+					t.slowDowns.Add(1)
+				}
+				return check(status, body)
+			}}, nil
 	case "poll-approved":
-		flows, err := t.cl.flows(t.pool, true, fmt.Sprintf("a%d", t.flowTag.Add(1)))
+		flows, err := t.cl.flows(t.pool, true, fmt.Sprintf("a%d", t.flowTag.Add(1)), 8)
 		if err != nil {
 			return scenario{}, fmt.Errorf("prepare approved flows: %w", err)
 		}
+		t.issued.Add(int64(len(flows)))
 		t.minted.reset()
 		var i atomic.Int64
 		ok := expectStatus(200, `"access_token"`)

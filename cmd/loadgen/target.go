@@ -42,6 +42,8 @@ type server struct {
 	exited chan error
 	// cleanup undoes what start created (a Postgres schema, Redis keys).
 	cleanup []func()
+	// prefix is a devicegate's REDIS_KEY_PREFIX ("" on the embedded default).
+	prefix string
 }
 
 // freeAddr returns a loopback address with a port free a moment ago.
@@ -163,33 +165,48 @@ func devicegateEnv(addr, accessLog string) []string {
 
 // startDevicegate starts bin on backend "embedded" (SQLite file + memory) or
 // "redis" (Postgres in a fresh schema + Redis under a fresh key prefix),
-// with one account, and returns it.
-func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp string, logTo io.Writer) (*server, error) {
+// with one account, and returns it. A non-nil seed is called with the
+// migrated database ("postgres" and its DSN, or "sqlite" and its file)
+// before devicegate serves.
+func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp string, logTo io.Writer,
+	seed func(ctx context.Context, kind, dsn string) error) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	env := devicegateEnv(addr, accessLog)
 	var cleanup []func()
+	var prefix string
+	seedAfterAccounts := func() error { return nil }
 	switch backend {
 	case "embedded":
 		dir, err := os.MkdirTemp(tmp, "embedded-")
 		if err != nil {
 			return nil, err
 		}
-		env = append(env, "DATABASE_URL=sqlite:"+filepath.Join(dir, "devicegate.db"))
+		file := filepath.Join(dir, "devicegate.db")
+		env = append(env, "DATABASE_URL=sqlite:"+file)
+		if seed != nil { // accounts create migrates SQLite
+			seedAfterAccounts = func() error { return seed(ctx, "sqlite", file) }
+		}
 	case "redis":
 		dsn, drop, err := pgSchema(ctx, o.postgres, "loadgen_dg_")
 		if err != nil {
 			return nil, err
 		}
 		cleanup = append(cleanup, drop)
-		prefix := "loadgen-" + randomHex(6) + ":"
+		prefix = "loadgen-" + randomHex(6) + ":"
 		cleanup = append(cleanup, func() { dropRedisPrefix(o.redis, prefix) })
 		env = append(env, "DATABASE_URL="+dsn, "REDIS_URL=redis://"+o.redis, "REDIS_KEY_PREFIX="+prefix)
 		if out, err := runCmd(ctx, o.devicegate, env, "migrate"); err != nil {
 			runAll(cleanup)
 			return nil, fmt.Errorf("migrate: %w: %s", err, out)
+		}
+		if seed != nil {
+			if err := seed(ctx, "postgres", dsn); err != nil {
+				runAll(cleanup)
+				return nil, err
+			}
 		}
 	default:
 		return nil, fmt.Errorf("unknown backend %q", backend)
@@ -199,12 +216,16 @@ func startDevicegate(ctx context.Context, o *options, backend, accessLog, tmp st
 		runAll(cleanup)
 		return nil, fmt.Errorf("accounts create: %w: %s", err, out)
 	}
+	if err := seedAfterAccounts(); err != nil {
+		runAll(cleanup)
+		return nil, err
+	}
 	s, err := startProcess(ctx, "devicegate-"+backend, o.devicegate, []string{"serve"}, env, addr, "/readyz", logTo)
 	if err != nil {
 		runAll(cleanup)
 		return nil, err
 	}
-	s.cleanup = cleanup
+	s.cleanup, s.prefix = cleanup, prefix
 	return s, nil
 }
 
@@ -251,23 +272,35 @@ func pgSchema(ctx context.Context, dsn, prefix string) (string, func(), error) {
 // dropRedisPrefix deletes every key under prefix (flows live 15 min and
 // rate-limit logs 1 h: a run must not leave them in a shared Redis).
 func dropRedisPrefix(addr, prefix string) {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+	c, err := redisClient(addr)
 	if err != nil {
 		return
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	_ = scanEach(ctx, c, prefix+"*", func(keys []string) bool {
+		return c.Do(ctx, c.B().Unlink().Key(keys...).Build()).Error() == nil
+	})
+}
+
+func redisClient(addr string) (rueidis.Client, error) {
+	return rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+}
+
+// scanEach calls fn with every non-empty batch of keys matching pattern
+// (SCAN), until the scan ends or fn returns false.
+func scanEach(ctx context.Context, c rueidis.Client, pattern string, fn func(keys []string) bool) error {
 	for cursor := uint64(0); ; {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(pattern).Count(1000).Build()).AsScanEntry()
 		if err != nil {
-			return
+			return fmt.Errorf("redis SCAN: %w", err)
 		}
-		if len(e.Elements) > 0 {
-			_ = c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error()
+		if len(e.Elements) > 0 && !fn(e.Elements) {
+			return nil
 		}
 		if cursor = e.Cursor; cursor == 0 {
-			return
+			return nil
 		}
 	}
 }
@@ -372,14 +405,14 @@ func (c *client) doJSON(hc *http.Client, req *http.Request, into any) error {
 	return nil
 }
 
-// flows starts n flows with 8 set-up workers (labels unique per flow, so
-// each approved flow mints its own token row rather than rotating one).
-func (c *client) flows(n int, approve bool, tag string) ([]flowCodes, error) {
+// flows starts n flows with that many set-up workers (labels unique per
+// flow, so each approved flow mints its own token row rather than rotating one).
+func (c *client) flows(n int, approve bool, tag string, workers int) ([]flowCodes, error) {
 	out := make([]flowCodes, n)
 	var next atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
