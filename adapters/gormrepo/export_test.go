@@ -138,3 +138,23 @@ const MaintenanceTimeoutForTest = maintenanceTimeout
 
 // PoolStatsForTest is the connection pool's statistics.
 func PoolStatsForTest(db *DB) sql.DBStats { return db.sql.Stats() }
+
+// ExplainRevokeForTest is the Postgres plan (EXPLAIN, text) of Revoke's
+// statement for the token id.
+func ExplainRevokeForTest(ctx context.Context, db *DB, id string) (string, error) {
+	rows, err := db.gorm.WithContext(ctx).Raw("EXPLAIN "+revokePostgres(true),
+		revokePostgresArgs(time.Now(), id, "presented")...).Rows()
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		plan = append(plan, line)
+	}
+	return strings.Join(plan, "\n"), rows.Err()
+}

@@ -2,6 +2,7 @@ package gormrepo_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,5 +50,28 @@ func TestPostgresPoolKeepsItsConnectionsUnderABurst(t *testing.T) {
 	}
 	if s.WaitCount == 0 {
 		t.Logf("no call waited for a connection (%d open): the burst did not fill the pool", s.OpenConnections)
+	}
+}
+
+// TestPostgresRevokeIsAKeyLookupWithoutStatistics: on a table just filled and
+// never analysed (a new deployment's first minute, a restored backup),
+// Revoke must find its row through the primary key on both sides of its
+// UPDATE. With "revoked_at IS NULL" in the scans, the planner took a partial
+// index on live rows and filtered all of them by id; 32 concurrent revokes
+// then queued on buffer locks into the 2 s bound (503s in cmd/loadgen).
+func TestPostgresRevokeIsAKeyLookupWithoutStatistics(t *testing.T) {
+	db := openPostgres(t, false)
+	ctx := context.Background()
+	uses, err := gormrepo.SeedTokensForTest(ctx, db, 1500, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := gormrepo.ExplainRevokeForTest(ctx, db, uses[len(uses)/2].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans := strings.Count(plan, "Scan using ") + strings.Count(plan, "Seq Scan")
+	if byKey := strings.Count(plan, "Scan using oauth_access_tokens_pkey"); scans != 2 || byKey != 2 {
+		t.Fatalf("Revoke reads the table other than by its primary key (%d of %d scans) on a table without statistics:\n%s", byKey, scans, plan)
 	}
 }
