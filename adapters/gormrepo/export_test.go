@@ -138,3 +138,17 @@ const MaintenanceTimeoutForTest = maintenanceTimeout
 
 // PoolStatsForTest is the connection pool's statistics.
 func PoolStatsForTest(db *DB) sql.DBStats { return db.sql.Stats() }
+
+// HoldWriteForTest runs query in a write transaction (on SQLite a BEGIN
+// IMMEDIATE on the writer, which takes the file's write lock) and, with the
+// statement run but not committed, calls hold; the transaction commits when
+// hold returns.
+func HoldWriteForTest(ctx context.Context, db *DB, query string, args []any, hold func()) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(query, args...).Error; err != nil {
+			return err
+		}
+		hold()
+		return nil
+	})
+}
