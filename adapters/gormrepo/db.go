@@ -75,18 +75,20 @@ func bounded(ctx context.Context, d time.Duration) (context.Context, context.Can
 }
 
 // sqliteBusyTimeout is how long a statement waits for the file lock; with one
-// connection per process this only matters when another process (a CLI
-// subcommand next to a running server) holds it. It is no longer than
-// opTimeout because the driver's BEGIN (IMMEDIATE, so it takes the lock)
-// ignores the context: only this timeout ends its wait.
+// writing connection per process (WAL readers never wait for the writer)
+// this only matters when another process (a CLI subcommand next to a
+// running server) holds it. It is no longer than opTimeout because the
+// driver's BEGIN (IMMEDIATE, so it takes the lock) ignores the context: only
+// this timeout ends its wait.
 const sqliteBusyTimeout = opTimeout
 
-// sqliteReaders bounds the read-only connections to the SQLite file. Reads
-// run pure-Go SQLite code, so more connections than cores only queue in the
-// scheduler instead of in the pool, and each connection keeps its own page
-// cache; four lets a 2-core instance keep both cores reading while a reader
-// or two waits on the file, and many cores get one per core, up to 8.
-var sqliteReaders = min(max(runtime.NumCPU(), 4), 8)
+// sqliteReaders bounds the read-only connections to the SQLite file: two per
+// core, at least 4 and at most 8. A read is CPU-bound pure-Go code, so a few
+// per core keep every core busy (a connection also idles while its caller
+// scans rows or is descheduled); past that the queue only moves from the pool
+// into the scheduler, and each connection holds its own page cache (up to
+// 2 MiB).
+var sqliteReaders = min(max(2*runtime.NumCPU(), 4), 8)
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	path = strings.TrimPrefix(path, "//") // accept sqlite:///abs/path too
@@ -223,13 +225,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pools.
+// Close closes the connection pools, SQLite's readers first: the last
+// connection to close checkpoints the WAL into the file.
 func (db *DB) Close() error {
-	err := db.sql.Close()
+	var err error
 	if db.readSQL != nil {
-		err = errors.Join(err, db.readSQL.Close())
+		err = db.readSQL.Close()
 	}
-	return err
+	return errors.Join(err, db.sql.Close())
 }
 
 // reader is the handle for a pure read outside any transaction: a single
@@ -268,7 +271,8 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 // writer changed, where REPEATABLE READ or SERIALIZABLE would fail them
 // with serialization errors. (An explicit BEGIN rather than a startup
 // parameter keeps working behind transaction-pooling proxies.) SQLite
-// transactions are serializable and, on one connection, never conflict.
+// transactions are serializable and, on the one writing connection, never
+// conflict.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if db.dialect == dialectPostgres {
 		return db.gorm.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
