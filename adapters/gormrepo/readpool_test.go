@@ -118,7 +118,7 @@ func TestSQLiteReadsDoNotWaitForAWriteTransaction(t *testing.T) {
 func TestSQLiteReadsSeeEveryReturnedWrite(t *testing.T) {
 	db, _ := openSQLite(t, false)
 	ctx := context.Background()
-	const workers, rounds = 8, 12
+	const workers, rounds = 6, 12
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
