@@ -73,7 +73,7 @@ func (db *DB) PasswordHashByEmail(ctx context.Context, email string) (domain.Acc
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var row accountRow
-	err := db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	err := db.reader(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
 	if err != nil {
 		return domain.Account{}, "", translate("account by email", err)
 	}
@@ -89,7 +89,7 @@ func (db *DB) Account(ctx context.Context, id string) (domain.Account, error) {
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var row accountRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := db.reader(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return domain.Account{}, translate("account", err)
 	}
 	return row.domain(), nil
@@ -110,7 +110,7 @@ func (db *DB) Workspaces(ctx context.Context, accountID string) ([]domain.Worksp
 		Role    string `gorm:"column:role"`
 		Current bool   `gorm:"column:current"`
 	}
-	err := db.gorm.WithContext(ctx).Raw(`SELECT w.id, w.name, m.role, m.current
+	err := db.reader(ctx).Raw(`SELECT w.id, w.name, m.role, m.current
 		FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
 		WHERE m.account_id = ? ORDER BY m.created_at, w.name`, id).Scan(&rows).Error
 	if err != nil {
@@ -127,7 +127,7 @@ func (db *DB) ActiveAccountByEmail(ctx context.Context, email string) (bool, err
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var n int64
-	err := db.gorm.WithContext(ctx).Model(&accountRow{}).
+	err := db.reader(ctx).Model(&accountRow{}).
 		Where("email = ? AND status = ?", strings.ToLower(strings.TrimSpace(email)), statusActive).Count(&n).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return false, translate("account by email", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,8 +28,13 @@ const dialectPostgres = migrations.Postgres
 // implements ports.TokenStore, ports.AccountDirectory, ports.AccountAdmin,
 // ports.ConsoleSessions and ports.Pinger. It is safe for concurrent use.
 type DB struct {
-	gorm    *gorm.DB
-	sql     *sql.DB
+	gorm *gorm.DB
+	sql  *sql.DB
+	// read serves the pure reads made outside any transaction (see reader).
+	// On SQLite it is a pool of query-only connections to the same file,
+	// readSQL; on Postgres it is gorm itself and readSQL is nil.
+	read    *gorm.DB
+	readSQL *sql.DB
 	dialect string // migrations.SQLite or migrations.Postgres
 }
 
@@ -69,39 +75,50 @@ func bounded(ctx context.Context, d time.Duration) (context.Context, context.Can
 }
 
 // sqliteBusyTimeout is how long a statement waits for the file lock; with one
-// connection per process this only matters when another process (a CLI
-// subcommand next to a running server) holds it. It is no longer than
-// opTimeout because the driver's BEGIN (IMMEDIATE, so it takes the lock)
-// ignores the context: only this timeout ends its wait.
+// writing connection per process (WAL readers never wait for the writer)
+// this only matters when another process (a CLI subcommand next to a
+// running server) holds it. It is no longer than opTimeout because the
+// driver's BEGIN (IMMEDIATE, so it takes the lock) ignores the context: only
+// this timeout ends its wait.
 const sqliteBusyTimeout = opTimeout
+
+// sqliteReaders bounds the read-only connections to the SQLite file: two per
+// core, at least 4 and at most 8. A read is CPU-bound pure-Go code, so a few
+// per core keep every core busy (a connection also idles while its caller
+// scans rows or is descheduled); past that the queue only moves from the pool
+// into the scheduler, and each connection holds its own page cache (up to
+// 2 MiB).
+var sqliteReaders = min(max(2*runtime.NumCPU(), 4), 8)
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	path = strings.TrimPrefix(path, "//") // accept sqlite:///abs/path too
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, errors.New("gormrepo: sqlite URL needs a file path (sqlite:PATH) and no query string")
 	}
+	// The readers open the file by name: an in-memory database would be a
+	// different, empty one on each connection.
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, errors.New("gormrepo: sqlite URL needs a file path (sqlite:PATH), not :memory: or a file: URI")
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("gormrepo: create the SQLite directory: %w", err)
 	}
-	dsn := path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"+
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate", sqliteBusyTimeout.Milliseconds())
-	g, err := gorm.Open(sqlite.Open(dsn), sqliteGormConfig())
-	if err != nil {
-		return nil, fmt.Errorf("gormrepo: open SQLite: %w", err)
-	}
-	sqlDB, err := g.DB()
+	busy := fmt.Sprintf("?_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())
+	g, sqlDB, err := openSQLitePool(path + busy + "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
-	// One connection serialises every statement and transaction of this
+	// One writing connection serialises every write and transaction of this
 	// process, so concurrent writers queue in Go instead of failing with
 	// SQLITE_BUSY, and a mint's read-then-upsert transaction cannot interleave
 	// with another. The embedded database serves one instance; Postgres is
 	// the choice for more.
 	sqlDB.SetMaxOpenConns(1)
 	sqlDB.SetMaxIdleConns(1)
-	sqlDB.SetConnMaxLifetime(0)
-	db := &DB{gorm: g, sql: sqlDB, dialect: migrations.SQLite}
+	db := &DB{gorm: g, sql: sqlDB, read: g, dialect: migrations.SQLite}
+	// The writer's ping creates the file and switches it to WAL (a lasting
+	// property of the file) before any reader opens it.
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -112,7 +129,39 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("gormrepo: restrict the SQLite file's mode: %w", err)
 	}
+	// The readers: in WAL mode they read alongside the writer, each
+	// statement from a snapshot of every transaction committed before it
+	// began, so a read never waits for a write transaction (a mint, a flush
+	// of last-used times, a prune batch) and still sees every write that
+	// returned before it. query_only makes a write on them an error.
+	rg, readSQL, err := openSQLitePool(path + busy + "&_pragma=query_only(1)")
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	readSQL.SetMaxOpenConns(sqliteReaders)
+	readSQL.SetMaxIdleConns(sqliteReaders)
+	db.read, db.readSQL = rg, readSQL
+	if err := db.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// openSQLitePool opens a connection pool on dsn whose connections live as
+// long as the pool.
+func openSQLitePool(dsn string) (*gorm.DB, *sql.DB, error) {
+	g, err := gorm.Open(sqlite.Open(dsn), sqliteGormConfig())
+	if err != nil {
+		return nil, nil, fmt.Errorf("gormrepo: open SQLite: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, nil, err
+	}
+	sqlDB.SetConnMaxLifetime(0)
+	return g, sqlDB, nil
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -134,7 +183,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	sqlDB.SetMaxIdleConns(postgresPoolSize)
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{gorm: g, sql: sqlDB, dialect: migrations.Postgres}
+	db := &DB{gorm: g, sql: sqlDB, read: g, dialect: migrations.Postgres}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -161,18 +210,36 @@ func (db *DB) Dialect() string { return db.dialect }
 // Name names the backend for readiness checks (ports.Pinger).
 func (db *DB) Name() string { return "database" }
 
-// Ping returns nil when the database answers, else a domain.ErrUnavailable.
+// Ping returns nil when the database answers (on SQLite, to the writer and
+// to the readers), else a domain.ErrUnavailable.
 func (db *DB) Ping(ctx context.Context) error {
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
-	if err := db.sql.PingContext(ctx); err != nil {
+	err := db.sql.PingContext(ctx)
+	if err == nil && db.readSQL != nil {
+		err = db.readSQL.PingContext(ctx)
+	}
+	if err != nil {
 		return domain.Unavailable("database", err)
 	}
 	return nil
 }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the connection pools, SQLite's readers first: the last
+// connection to close checkpoints the WAL into the file.
+func (db *DB) Close() error {
+	var err error
+	if db.readSQL != nil {
+		err = db.readSQL.Close()
+	}
+	return errors.Join(err, db.sql.Close())
+}
+
+// reader is the handle for a pure read outside any transaction: a single
+// statement, or statements that need no common snapshot. Whatever writes, or
+// reads in order to write, goes through db.gorm or db.tx: SQLite's readers
+// refuse writes, and their snapshot is not the writer's.
+func (db *DB) reader(ctx context.Context) *gorm.DB { return db.read.WithContext(ctx) }
 
 // Migrate applies every pending migration of the database's dialect; it is
 // idempotent.
@@ -204,7 +271,8 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 // writer changed, where REPEATABLE READ or SERIALIZABLE would fail them
 // with serialization errors. (An explicit BEGIN rather than a startup
 // parameter keeps working behind transaction-pooling proxies.) SQLite
-// transactions are serializable and, on one connection, never conflict.
+// transactions are serializable and, on the one writing connection, never
+// conflict.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if db.dialect == dialectPostgres {
 		return db.gorm.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelReadCommitted})

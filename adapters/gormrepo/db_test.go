@@ -133,7 +133,7 @@ func TestOnlyHashStored(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
-	for _, url := range []string{"", "mysql://u:p@h/db", "sqlite:", "sqlite:/tmp/x.db?mode=memory"} {
+	for _, url := range []string{"", "mysql://u:p@h/db", "sqlite:", "sqlite:/tmp/x.db?mode=memory", "sqlite::memory:", "sqlite:file:x.db"} {
 		if db, err := gormrepo.Open(ctx, url); err == nil {
 			_ = db.Close()
 			t.Errorf("Open(%q) succeeded, want an error", url)

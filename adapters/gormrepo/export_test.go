@@ -158,3 +158,17 @@ func ExplainRevokeForTest(ctx context.Context, db *DB, id string) (string, error
 	}
 	return strings.Join(plan, "\n"), rows.Err()
 }
+
+// HoldWriteForTest runs query in a write transaction (on SQLite a BEGIN
+// IMMEDIATE on the writer, which takes the file's write lock) and, with the
+// statement run but not committed, calls hold; the transaction commits when
+// hold returns.
+func HoldWriteForTest(ctx context.Context, db *DB, query string, args []any, hold func()) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(query, args...).Error; err != nil {
+			return err
+		}
+		hold()
+		return nil
+	})
+}

@@ -69,7 +69,7 @@ func mintPostgresIn(ctx context.Context, tx *gorm.DB, a mintArgs) (mintRow, erro
 }
 
 // mintSQLite reads the live row's hash and upserts in one transaction. The
-// single connection (and BEGIN IMMEDIATE) serialise writers, so nothing can
+// single writing connection (and BEGIN IMMEDIATE) serialise writers, so nothing can
 // change the key between the two statements.
 func (db *DB) mintSQLite(ctx context.Context, a mintArgs) (mintRow, error) {
 	var out mintRow

@@ -34,7 +34,7 @@ func (db *DB) Session(ctx context.Context, idHash string, now time.Time) (domain
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var row sessionRow
-	err := db.gorm.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", idHash, ts(now)).Take(&row).Error
+	err := db.reader(ctx).Where("id_hash = ? AND expires_at > ?", idHash, ts(now)).Take(&row).Error
 	if err != nil {
 		return domain.ConsoleSession{}, translate("session", err)
 	}

@@ -85,7 +85,7 @@ func (db *DB) ByHash(ctx context.Context, hash string) (domain.AccessToken, erro
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var row tokenRow
-	err := db.gorm.WithContext(ctx).Where("token_hash = ?", hash).Take(&row).Error
+	err := db.reader(ctx).Where("token_hash = ?", hash).Take(&row).Error
 	if err != nil {
 		return domain.AccessToken{}, translate("token by hash", err)
 	}
@@ -101,7 +101,7 @@ func (db *DB) ByID(ctx context.Context, id string) (domain.AccessToken, error) {
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var row tokenRow
-	if err := db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := db.reader(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return domain.AccessToken{}, translate("token by id", err)
 	}
 	return row.domain(), nil

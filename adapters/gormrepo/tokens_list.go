@@ -16,7 +16,7 @@ func (db *DB) ListLive(ctx context.Context, owner domain.Owner, now time.Time, p
 	page, limit = max(page, 1), max(limit, 1)
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
-	q := db.gorm.WithContext(ctx).Model(&tokenRow{}).Where("revoked_at IS NULL AND expires_at > ?", ts(now))
+	q := db.reader(ctx).Model(&tokenRow{}).Where("revoked_at IS NULL AND expires_at > ?", ts(now))
 	if owner.AccountID != "" {
 		id, ok := normID(owner.AccountID)
 		if !ok {

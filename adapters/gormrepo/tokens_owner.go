@@ -44,7 +44,7 @@ func (db *DB) LiveTokens(ctx context.Context, f ports.TokenFilter, now time.Time
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var rows []tokenRow
-	err = db.gorm.WithContext(ctx).Where("revoked_at IS NULL AND expires_at > ?", ts(now)).
+	err = db.reader(ctx).Where("revoked_at IS NULL AND expires_at > ?", ts(now)).
 		Where(clause, args...).Order("created_at DESC, id DESC").Find(&rows).Error
 	if err != nil {
 		return nil, translate("list owned tokens", err)
@@ -120,7 +120,7 @@ func (db *DB) RevokedAfter(ctx context.Context, after ports.Revocation, limit in
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var rows []revocationRow
-	if err := revokedAfterQuery(db.gorm.WithContext(ctx), after, limit).Scan(&rows).Error; err != nil {
+	if err := revokedAfterQuery(db.reader(ctx), after, limit).Scan(&rows).Error; err != nil {
 		return nil, translate("revoked after", err)
 	}
 	out := make([]ports.Revocation, len(rows))
