@@ -90,6 +90,12 @@ func TestSmokeEmbedded(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	noBadLines(t, out.String(), "embedded")
+	// The embedded write paths are divided by the SQLite upsert floor.
+	for _, line := range []string{`(?m)^round 1 c=2 +floor +sqlite .* errors=0$`, `(?m)^ +embedded +poll-approved +sqlite `, `(?m)^ +embedded +revoke +sqlite `} {
+		if !regexp.MustCompile(line).MatchString(out.String()) {
+			t.Errorf("no line matching %s", line)
+		}
+	}
 }
 
 // TestSmokeScale runs -scale with tiny stores: the +scale twin of the

@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			need[floorOf(b, s)] = true
 		}
 	}
-	for _, kind := range []string{"framework", "redis", "postgres"} {
+	for _, kind := range floorKinds {
 		if need[kind] {
 			f, err := startFloor(ctx, o, kind)
 			if err != nil {
@@ -194,7 +194,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	rec := newRecorder()
 	for round := 1; round <= o.rounds; round++ {
 		for _, c := range o.concurrency {
-			for _, kind := range []string{"framework", "redis", "postgres"} {
+			for _, kind := range floorKinds {
 				if f := floors[kind]; f != nil {
 					r := drive(ctx, floorScenario(kind, f.base), c, o.warmup, o.duration)
 					rec.add(out, round, c, "floor", kind, r)

@@ -17,12 +17,20 @@ import (
 var allScenarios = []string{"issue", "poll-pending", "poll-approved", "validate-cold", "revoke",
 	"validate-introspect", "validate-bearer"}
 
+// floorKinds are the floors, in the order a round runs them.
+var floorKinds = []string{"framework", "redis", "postgres", "sqlite"}
+
 // floorOf names the floor a scenario is divided by on a backend: on the
-// embedded default everything is in process, so the framework floor; on
+// embedded default everything is in process, so the framework floor, except
+// for the paths that write a token row (the approved poll mints, revoke
+// updates), whose floor is one upsert through a single SQLite connection; on
 // Redis + Postgres the floor holding the one round trip the path cannot avoid.
 func floorOf(backend, sc string) string {
 	backend, _, _ = strings.Cut(backend, "@")
 	if strings.TrimSuffix(backend, "+scale") == "embedded" {
+		if sc == "poll-approved" || sc == "revoke" {
+			return "sqlite"
+		}
 		return "framework"
 	}
 	switch sc {
@@ -196,7 +204,7 @@ func (t *target) scenario(name string) (scenario, error) {
 func floorScenario(kind string, base string) scenario {
 	var i atomic.Uint64
 	want := 400
-	if kind == "postgres" {
+	if kind == "postgres" || kind == "sqlite" {
 		want = 200
 	}
 	return scenario{name: "floor-" + kind,
