@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -165,13 +167,21 @@ func openSQLitePool(dsn string) (*gorm.DB, *sql.DB, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	g, err := gorm.Open(postgres.New(postgres.Config{DSN: url}), gormConfig())
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, translate("open", err)
 	}
-	sqlDB, err := g.DB()
+	// Every statement here is written for READ COMMITTED, and the single
+	// statements (mint's first run, Revoke) run without a transaction of
+	// their own to save its two round trips, so the sessions pin it: a
+	// server, database, role or DSN defaulting to serializable would
+	// otherwise fail racing writes with 40001.
+	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
+	sqlDB := stdlib.OpenDB(*cfg)
+	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
 	if err != nil {
-		return nil, err
+		_ = sqlDB.Close()
+		return nil, translate("open", err)
 	}
 	// As many idle slots as connections: with fewer, every call that ends
 	// while more connections are busy than there are idle slots closes its

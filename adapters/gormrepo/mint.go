@@ -40,7 +40,14 @@ RETURNING t.id, t.subject_email, t.subject_issuer, t.account_id, t.client_id, t.
 // takes a fresh snapshot, and a lock taken by a failed attempt is kept.
 const mintAttempts = 10
 
+// mintPostgres runs the mint statement once on its own (one round trip: a
+// single statement is atomic, and when it returns no row it wrote nothing),
+// then, only if a concurrent first mint of the same key made it return no
+// row, re-runs it in one transaction as described at mintPostgresSQL.
 func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
+	if row, ok, err := mintPostgresOnce(db.gorm.WithContext(ctx), a); err != nil || ok {
+		return row, err
+	}
 	var out mintRow
 	err := db.tx(ctx, func(tx *gorm.DB) (err error) {
 		out, err = mintPostgresIn(ctx, tx, a)
@@ -49,17 +56,26 @@ func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
 	return out, err
 }
 
+// mintPostgresOnce runs the mint statement once on g; ok is false when it
+// returned no row (and so wrote nothing).
+func mintPostgresOnce(g *gorm.DB, a mintArgs) (row mintRow, ok bool, err error) {
+	var rows []mintRow
+	if err := g.Raw(mintPostgresSQL, append(append([]any{}, a.key...), a.values...)...).Scan(&rows).Error; err != nil {
+		return mintRow{}, false, err
+	}
+	if len(rows) != 1 {
+		return mintRow{}, false, nil
+	}
+	return rows[0], true, nil
+}
+
 // mintPostgresIn runs the mint statement in tx, re-running it as described
 // at mintPostgresSQL.
 func mintPostgresIn(ctx context.Context, tx *gorm.DB, a mintArgs) (mintRow, error) {
-	vars := append(append([]any{}, a.key...), a.values...)
 	for range mintAttempts {
-		var rows []mintRow
-		if err := tx.Raw(mintPostgresSQL, vars...).Scan(&rows).Error; err != nil {
-			return mintRow{}, err
-		}
-		if len(rows) == 1 {
-			return rows[0], nil
+		row, ok, err := mintPostgresOnce(tx, a)
+		if err != nil || ok {
+			return row, err
 		}
 		if err := ctx.Err(); err != nil {
 			return mintRow{}, err

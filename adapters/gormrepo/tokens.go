@@ -125,20 +125,16 @@ func (db *DB) Revoke(ctx context.Context, id, expectHash string, now time.Time) 
 	ctx, cancel := bounded(ctx, opTimeout)
 	defer cancel()
 	var cleared []string
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		if db.dialect == dialectPostgres {
-			// The subquery locks the row and returns it as the last
-			// concurrent writer left it (READ COMMITTED), so the checks on
-			// old see the current row; RETURNING reads the hash as it was
-			// before this UPDATE.
-			return tx.Raw(revokePostgres(expectHash != ""), revokePostgresArgs(now, id, expectHash)...).Scan(&cleared).Error
-		}
-		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE `+match, args...).Scan(&cleared).Error; err != nil || len(cleared) == 0 {
-			return err
-		}
-		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL WHERE `+match,
-			append([]any{ts(now)}, args...)...).Error
-	})
+	var err error
+	if db.dialect == dialectPostgres {
+		// One statement, so no transaction around it (one round trip): the
+		// CTE locks the row and returns it as the last concurrent writer
+		// left it (READ COMMITTED), so the checks on old see the current
+		// row; RETURNING reads the hash as it was before this UPDATE.
+		err = db.gorm.WithContext(ctx).Raw(revokePostgres(expectHash != ""), revokePostgresArgs(now, id, expectHash)...).Scan(&cleared).Error
+	} else {
+		err = db.revokeSQLite(ctx, match, args, now, &cleared)
+	}
 	if err != nil {
 		return "", translate("revoke", err)
 	}
@@ -146,6 +142,18 @@ func (db *DB) Revoke(ctx context.Context, id, expectHash string, now time.Time) 
 		return "", domain.ErrNotFound
 	}
 	return cleared[0], nil
+}
+
+// revokeSQLite reads the hash and clears the row in one transaction on the
+// single writer, so nothing changes the row between the two statements.
+func (db *DB) revokeSQLite(ctx context.Context, match string, args []any, now time.Time, cleared *[]string) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Raw(`SELECT token_hash FROM oauth_access_tokens WHERE `+match, args...).Scan(cleared).Error; err != nil || len(*cleared) == 0 {
+			return err
+		}
+		return tx.Exec(`UPDATE oauth_access_tokens SET revoked_at = ?, token_hash = NULL WHERE `+match,
+			append([]any{ts(now)}, args...)...).Error
+	})
 }
 
 // revokePostgres is Revoke's statement on Postgres, with the presented hash
