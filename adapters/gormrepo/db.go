@@ -37,7 +37,9 @@ type DB struct {
 	// readSQL; on Postgres it is gorm itself and readSQL is nil.
 	read    *gorm.DB
 	readSQL *sql.DB
-	dialect string // migrations.SQLite or migrations.Postgres
+	// checkpoints runs SQLite's WAL checkpoints off the request path (nil on Postgres).
+	checkpoints *checkpointer
+	dialect     string // migrations.SQLite or migrations.Postgres
 }
 
 // Open connects to databaseURL: "sqlite:PATH" (the file and its parent
@@ -107,7 +109,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	busy := fmt.Sprintf("?_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())
 	g, sqlDB, err := openSQLitePool(path + busy + "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +146,10 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	readSQL.SetMaxOpenConns(sqliteReaders)
 	readSQL.SetMaxIdleConns(sqliteReaders)
 	db.read, db.readSQL = rg, readSQL
+	if db.checkpoints, err = startCheckpointer(path + busy); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if err := db.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -238,11 +244,14 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the connection pools, SQLite's readers first: the last
 // connection to close checkpoints the WAL into the file.
 func (db *DB) Close() error {
-	var err error
-	if db.readSQL != nil {
-		err = db.readSQL.Close()
+	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
 	}
-	return errors.Join(err, db.sql.Close())
+	if db.readSQL != nil {
+		errs = append(errs, db.readSQL.Close())
+	}
+	return errors.Join(append(errs, db.sql.Close())...)
 }
 
 // reader is the handle for a pure read outside any transaction: a single

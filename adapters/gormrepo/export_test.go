@@ -172,3 +172,6 @@ func HoldWriteForTest(ctx context.Context, db *DB, query string, args []any, hol
 		return nil
 	})
 }
+
+// CheckpointsForTest is how many background WAL checkpoints copied frames (SQLite).
+func CheckpointsForTest(db *DB) int64 { return db.checkpoints.moved.Load() }
