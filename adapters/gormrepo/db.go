@@ -146,7 +146,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	readSQL.SetMaxOpenConns(sqliteReaders)
 	readSQL.SetMaxIdleConns(sqliteReaders)
 	db.read, db.readSQL = rg, readSQL
-	if db.checkpoints, err = startCheckpointer(path + busy); err != nil {
+	if db.checkpoints, err = startCheckpointer(path + busy); err != nil { //nolint:contextcheck // it outlives Open's context; Close stops it
 		_ = db.Close()
 		return nil, err
 	}
