@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -173,21 +171,13 @@ func openSQLitePool(dsn string) (*gorm.DB, *sql.DB, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(url)
+	g, err := gorm.Open(postgres.New(postgres.Config{DSN: url}), gormConfig())
 	if err != nil {
 		return nil, translate("open", err)
 	}
-	// Every statement here is written for READ COMMITTED, and the single
-	// statements (mint's first run, Revoke) run without a transaction of
-	// their own to save its two round trips, so the sessions pin it: a
-	// server, database, role or DSN defaulting to serializable would
-	// otherwise fail racing writes with 40001.
-	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
-	sqlDB := stdlib.OpenDB(*cfg)
-	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig())
+	sqlDB, err := g.DB()
 	if err != nil {
-		_ = sqlDB.Close()
-		return nil, translate("open", err)
+		return nil, err
 	}
 	// As many idle slots as connections: with fewer, every call that ends
 	// while more connections are busy than there are idle slots closes its

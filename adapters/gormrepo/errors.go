@@ -58,6 +58,15 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isSerializationFailure reports a Postgres statement that lost a
+// serialization race (40001) and so wrote nothing: on a server, database or
+// role whose default isolation is stricter than READ COMMITTED, a statement
+// run outside devicegate's explicit READ COMMITTED transactions can meet it.
+func isSerializationFailure(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40001"
+}
+
 // isUnavailable reports errors that mean "the database cannot be reached or
 // cannot serve now" (answered 503, worth a retry), as opposed to a bad query.
 func isUnavailable(err error) bool {

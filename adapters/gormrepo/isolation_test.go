@@ -2,14 +2,11 @@ package gormrepo_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the plain session of TestPostgresStricterDefaultIsolation
 
 	"github.com/devicegate/devicegate/adapters/gormrepo"
 	"github.com/devicegate/devicegate/domain"
@@ -28,19 +25,8 @@ func TestPostgresStricterDefaultIsolation(t *testing.T) {
 	dsn := postgresSchemaURL(t, url.Values{"default_transaction_isolation": {"serializable"}})
 	db := openPostgresURL(t, dsn, false)
 	ctx := context.Background()
-	// The DSN asks every session for serializable (a plain connection with
-	// it gets it); the adapter's own sessions pin READ COMMITTED.
-	plain, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	var strict string
-	if err := plain.QueryRowContext(ctx, "SHOW default_transaction_isolation").Scan(&strict); err != nil || strict != "serializable" {
-		t.Fatalf("a plain session's default_transaction_isolation = %q, %v; the test needs serializable", strict, err)
-	}
-	if got, err := gormrepo.ScalarForTest(ctx, db, "SHOW default_transaction_isolation"); err != nil || got != "read committed" {
-		t.Fatalf("the adapter's default_transaction_isolation = %q, %v; want it pinned to read committed", got, err)
+	if got, err := gormrepo.ScalarForTest(ctx, db, "SHOW default_transaction_isolation"); err != nil || got != "serializable" {
+		t.Fatalf("default_transaction_isolation = %q, %v; the test needs serializable", got, err)
 	}
 
 	now := time.Now().UTC().Truncate(time.Microsecond)

@@ -41,19 +41,21 @@ RETURNING t.id, t.subject_email, t.subject_issuer, t.account_id, t.client_id, t.
 const mintAttempts = 10
 
 // mintPostgres runs the mint statement once on its own (one round trip: a
-// single statement is atomic, and when it returns no row it wrote nothing),
-// then, only if a concurrent first mint of the same key made it return no
-// row, re-runs it in one transaction as described at mintPostgresSQL.
+// single statement is atomic, and when it returns no row or fails it wrote
+// nothing), then, only if a concurrent first mint of the same key made it
+// return no row, or a stricter server default isolation made it lose a
+// serialization race, re-runs it in one READ COMMITTED transaction as
+// described at mintPostgresSQL.
 func (db *DB) mintPostgres(ctx context.Context, a mintArgs) (mintRow, error) {
-	if row, ok, err := mintPostgresOnce(db.gorm.WithContext(ctx), a); err != nil || ok {
+	row, ok, err := mintPostgresOnce(db.gorm.WithContext(ctx), a)
+	if ok || (err != nil && !isSerializationFailure(err)) {
 		return row, err
 	}
-	var out mintRow
-	err := db.tx(ctx, func(tx *gorm.DB) (err error) {
-		out, err = mintPostgresIn(ctx, tx, a)
+	err = db.tx(ctx, func(tx *gorm.DB) (err error) {
+		row, err = mintPostgresIn(ctx, tx, a)
 		return err
 	})
-	return out, err
+	return row, err
 }
 
 // mintPostgresOnce runs the mint statement once on g; ok is false when it

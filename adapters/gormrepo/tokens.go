@@ -129,9 +129,16 @@ func (db *DB) Revoke(ctx context.Context, id, expectHash string, now time.Time) 
 	if db.dialect == dialectPostgres {
 		// One statement, so no transaction around it (one round trip): the
 		// CTE locks the row and returns it as the last concurrent writer
-		// left it (READ COMMITTED), so the checks on old see the current
-		// row; RETURNING reads the hash as it was before this UPDATE.
-		err = db.gorm.WithContext(ctx).Raw(revokePostgres(expectHash != ""), revokePostgresArgs(now, id, expectHash)...).Scan(&cleared).Error
+		// left it, so the checks on old see the current row; RETURNING
+		// reads the hash as it was before this UPDATE. Should a stricter
+		// server default isolation make it lose a serialization race (it
+		// then wrote nothing), it runs again in a READ COMMITTED transaction.
+		q, qargs := revokePostgres(expectHash != ""), revokePostgresArgs(now, id, expectHash)
+		err = db.gorm.WithContext(ctx).Raw(q, qargs...).Scan(&cleared).Error
+		if isSerializationFailure(err) {
+			cleared = nil
+			err = db.tx(ctx, func(tx *gorm.DB) error { return tx.Raw(q, qargs...).Scan(&cleared).Error })
+		}
 	} else {
 		err = db.revokeSQLite(ctx, match, args, now, &cleared)
 	}
